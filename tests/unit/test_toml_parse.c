@@ -91,7 +91,8 @@ TEST(errors_carry_line_and_column)
 static char *repeat(const char *open, const char *close, size_t depth, const char *prefix)
 {
 	size_t lo = strlen(open), lc = strlen(close), lp = strlen(prefix);
-	char *s = malloc(lp + depth * (lo + lc) + 2);
+	/* Room for a short tail that callers put over the final newline. */
+	char *s = malloc(lp + depth * (lo + lc) + 16);
 	char *w = s;
 	if (!s)
 		return NULL;
