@@ -33,6 +33,8 @@
 #include "ppml/limits.h"
 #include "ppml/toml.h"
 
+struct index_slot;
+
 struct parser {
 	const char *s;
 	size_t len;
@@ -42,6 +44,9 @@ struct parser {
 	struct ppml_toml_value *cur; /* table that key/value lines go into */
 	size_t cur_depth;            /* tree levels from root down to cur */
 	locale_t c_locale;           /* created on the first float: strtod must not follow LC_NUMERIC */
+	struct index_slot *index;    /* see find() */
+	size_t index_cap, index_used; /* cap: 0 or a power of two */
+	uint64_t seed;
 };
 
 /* A dotted key: the parts' bytes concatenated, plus where each part ends. */
@@ -466,14 +471,94 @@ static ppml_status parse_key(struct parser *p, struct key *k)
 	}
 }
 
-static struct ppml_toml_kv *find(const struct ppml_toml_value *t, const char *key, size_t klen)
+/*
+ * Key lookup goes through one hash index per parse (table pointer + key ->
+ * position in that table), so a document with many keys in one table stays
+ * linear; the trees' own lookup is a scan.  A slot is trusted only after the
+ * key at that position compares equal.
+ */
+struct index_slot {
+	const struct ppml_toml_value *table; /* NULL: empty slot */
+	uint64_t hash;
+	size_t pos;
+};
+
+static uint64_t key_hash(const struct parser *p, const struct ppml_toml_value *t, const char *key,
+			 size_t klen)
 {
-	for (size_t i = 0; i < t->u.t.len; i++) {
-		struct ppml_toml_kv *kv = &t->u.t.items[i];
+	/* FNV-1a, seeded per parse so colliding keys cannot be precomputed as easily. */
+	uint64_t h = 0xcbf29ce484222325u ^ p->seed ^ (uint64_t)(uintptr_t)t;
+
+	for (size_t i = 0; i < klen; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 0x100000001b3u;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 32;
+	return h;
+}
+
+static struct ppml_toml_kv *find(struct parser *p, const struct ppml_toml_value *t, const char *key,
+				 size_t klen)
+{
+	uint64_t h;
+
+	if (p->index_cap == 0)
+		return NULL;
+	h = key_hash(p, t, key, klen);
+	for (size_t i = h & (p->index_cap - 1);; i = (i + 1) & (p->index_cap - 1)) {
+		const struct index_slot *sl = &p->index[i];
+		struct ppml_toml_kv *kv;
+		if (!sl->table)
+			return NULL;
+		if (sl->table != t || sl->hash != h || sl->pos >= t->u.t.len)
+			continue;
+		kv = &t->u.t.items[sl->pos];
 		if (kv->key_len == klen && memcmp(kv->key, key, klen) == 0)
 			return kv;
 	}
-	return NULL;
+}
+
+static void index_put(struct index_slot *slots, size_t cap, const struct index_slot *in)
+{
+	size_t i = in->hash & (cap - 1);
+
+	while (slots[i].table)
+		i = (i + 1) & (cap - 1);
+	slots[i] = *in;
+}
+
+/* Appends key = val (takes val) to t and indexes it; the caller checked
+ * that the key is new. */
+static ppml_status insert(struct parser *p, struct ppml_toml_value *t, const char *key,
+			  size_t klen, struct ppml_toml_value *val)
+{
+	struct index_slot in;
+
+	/* Keep the load factor at or below 1/2 so probes stay short. */
+	if (2 * (p->index_used + 1) > p->index_cap) {
+		size_t ncap = p->index_cap ? 2 * p->index_cap : 64;
+		struct index_slot *ns = calloc(ncap, sizeof(*ns));
+		if (!ns) {
+			ppml_toml_free(val);
+			return nomem(p);
+		}
+		for (size_t i = 0; i < p->index_cap; i++)
+			if (p->index[i].table)
+				index_put(ns, ncap, &p->index[i]);
+		free(p->index);
+		p->index = ns;
+		p->index_cap = ncap;
+	}
+	if (ppml_toml_table_add(t, key, klen, val) != PPML_OK)
+		return nomem(p);
+	in.table = t;
+	in.hash = key_hash(p, t, key, klen);
+	in.pos = t->u.t.len - 1;
+	index_put(p->index, p->index_cap, &in);
+	p->index_used++;
+	return PPML_OK;
 }
 
 /* Adds a new empty table under key; NULL (and err set) on failure. */
@@ -487,10 +572,8 @@ static struct ppml_toml_value *add_table(struct parser *p, struct ppml_toml_valu
 		return NULL;
 	}
 	nt->flags = flags;
-	if (ppml_toml_table_add(t, key, klen, nt) != PPML_OK) {
-		nomem(p);
+	if (insert(p, t, key, klen, nt) != PPML_OK)
 		return NULL;
-	}
 	return nt;
 }
 
@@ -926,7 +1009,7 @@ static ppml_status parse_keyval(struct parser *p, struct ppml_toml_value *table,
 	for (size_t i = 0; i + 1 < k.n; i++) {
 		struct ppml_toml_kv *kv;
 		part = key_part(&k, i, &plen);
-		kv = find(t, part, plen);
+		kv = find(p, t, part, plen);
 		if (!kv) {
 			t = add_table(p, t, part, plen, PPML_TOML_F_DOTTED);
 			if (!t) {
@@ -949,14 +1032,12 @@ static ppml_status parse_keyval(struct parser *p, struct ppml_toml_value *table,
 		t = kv->value;
 	}
 	part = key_part(&k, k.n - 1, &plen);
-	if (find(t, part, plen)) {
+	if (find(p, t, part, plen)) {
 		rc = fail(p, k.at, "key '%.*s' is already defined", (int)plen, part);
 		goto out;
 	}
-	rc = ppml_toml_table_add(t, part, plen, v);
+	rc = insert(p, t, part, plen, v);
 	v = NULL;
-	if (rc != PPML_OK)
-		rc = nomem(p);
 out:
 	ppml_toml_free(v);
 	key_cleanup(&k);
@@ -984,7 +1065,7 @@ static ppml_status parse_header(struct parser *p)
 	p->pos += aot ? 2 : 1;
 	for (size_t i = 0; i + 1 < k.n; i++) {
 		part = key_part(&k, i, &plen);
-		kv = find(t, part, plen);
+		kv = find(p, t, part, plen);
 		if (!kv) {
 			t = add_table(p, t, part, plen, PPML_TOML_F_IMPLICIT);
 			if (!t) {
@@ -1012,7 +1093,7 @@ static ppml_status parse_header(struct parser *p)
 		goto out;
 	}
 	part = key_part(&k, k.n - 1, &plen);
-	kv = find(t, part, plen);
+	kv = find(p, t, part, plen);
 	if (aot) {
 		if (!kv) {
 			arr = ppml_toml_new_array();
@@ -1021,10 +1102,9 @@ static ppml_status parse_header(struct parser *p)
 				goto out;
 			}
 			arr->flags = PPML_TOML_F_AOT;
-			if (ppml_toml_table_add(t, part, plen, arr) != PPML_OK) {
-				rc = nomem(p);
+			rc = insert(p, t, part, plen, arr);
+			if (rc != PPML_OK)
 				goto out;
-			}
 		} else if (kv->value->type == PPML_TOML_ARRAY && (kv->value->flags & PPML_TOML_F_AOT)) {
 			arr = kv->value;
 		} else {
@@ -1088,6 +1168,8 @@ ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value
 	p.s = text ? text : "";
 	p.len = len;
 	p.err = err;
+	/* Address-space randomisation makes this differ between runs; no global state needed. */
+	p.seed = (uint64_t)(uintptr_t)&p ^ ((uint64_t)(uintptr_t)text << 17);
 	p.root = ppml_toml_new_table();
 	if (!p.root) {
 		rc = nomem(&p);
@@ -1127,6 +1209,7 @@ ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value
 out:
 	if (p.c_locale != (locale_t)0)
 		freelocale(p.c_locale);
+	free(p.index);
 	ppml_toml_free(p.root);
 	return rc;
 }
