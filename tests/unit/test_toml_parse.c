@@ -190,6 +190,13 @@ TEST(floats)
 	CHECK(isnan(ppml_toml_get(root, "c")->u.f));
 	CHECK(ppml_toml_get(root, "d")->u.f == 0.0 && signbit(ppml_toml_get(root, "d")->u.f));
 	ppml_toml_free(root);
+	/* Float literals have no length cap short of the input's. */
+	char long_float[600] = "f = 1";
+	memset(long_float + 5, '0', 500);
+	strcpy(long_float + 505, ".0e-500\n");
+	root = parse_ok(long_float);
+	CHECK(root && ppml_toml_get(root, "f")->u.f == 1.0);
+	ppml_toml_free(root);
 }
 
 TEST(datetimes_keep_fraction_and_kind)

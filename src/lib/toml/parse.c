@@ -694,26 +694,36 @@ static size_t take_digits(const char *t, size_t n, size_t *i, int base)
 static ppml_status parse_float(struct parser *p, const char *t, size_t n, size_t at,
 			       struct ppml_toml_value **out)
 {
-	char buf[128], *end = NULL;
+	/* strtod needs a NUL-terminated copy without the underscores. */
+	char *buf = malloc(n + 1), *end = NULL;
 	size_t m = 0;
 	double d;
+	ppml_status rc = PPML_OK;
 
-	if (n >= sizeof(buf))
-		return fail(p, at, "float literal too long");
+	if (!buf)
+		return nomem(p);
 	for (size_t i = 0; i < n; i++)
 		if (t[i] != '_')
 			buf[m++] = t[i];
 	buf[m] = '\0';
 	if (p->c_locale == (locale_t)0) {
 		p->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-		if (p->c_locale == (locale_t)0)
-			return nomem(p);
+		if (p->c_locale == (locale_t)0) {
+			rc = nomem(p);
+			goto out;
+		}
 	}
 	d = strtod_l(buf, &end, p->c_locale);
-	if (end != buf + m)
-		return fail(p, at, "invalid float");
+	if (end != buf + m) {
+		rc = fail(p, at, "invalid float");
+		goto out;
+	}
 	*out = ppml_toml_new_float(d);
-	return *out ? PPML_OK : nomem(p);
+	if (!*out)
+		rc = nomem(p);
+out:
+	free(buf);
+	return rc;
 }
 
 static ppml_status parse_number(struct parser *p, const char *t, size_t n, size_t at,
