@@ -255,6 +255,43 @@ TEST(toml_test_invalid)
 	run_suite(false);
 }
 
+/* The comparison must not be so loose that everything "matches". */
+TEST(semantic_json_comparison)
+{
+	static const char *const same[][2] = {
+		{"{\"a\":{\"type\":\"float\",\"value\":\"nan\"}}",
+		 "{\"a\":{\"type\":\"float\",\"value\":\"-nan\"}}"},
+		{"{\"a\":{\"type\":\"float\",\"value\":\"0.1\"}}",
+		 "{\"a\":{\"type\":\"float\",\"value\":\"1e-1\"}}"},
+		{"{\"d\":{\"type\":\"datetime\",\"value\":\"1987-07-05 17:45:00.500z\"}}",
+		 "{\"d\":{\"type\":\"datetime\",\"value\":\"1987-07-05T17:45:00.5+00:00\"}}"},
+		{"{\"x\":[],\"y\":{}}", "{\"y\":{},\"x\":[]}"},
+	};
+	static const char *const differ[][2] = {
+		{"{\"a\":{\"type\":\"integer\",\"value\":\"1\"}}",
+		 "{\"a\":{\"type\":\"float\",\"value\":\"1\"}}"},
+		{"{\"a\":{\"type\":\"string\",\"value\":\"x\"}}",
+		 "{\"a\":{\"type\":\"string\",\"value\":\"x \"}}"},
+		{"{\"d\":{\"type\":\"time-local\",\"value\":\"07:00:00.1\"}}",
+		 "{\"d\":{\"type\":\"time-local\",\"value\":\"07:00:00.01\"}}"},
+		{"{\"x\":[{}]}", "{\"x\":[]}"},
+		{"{\"x\":{}}", "{\"x\":{},\"y\":{}}"},
+		{"{\"x\":{\"type\":\"string\",\"value\":\"1\"}}", "{\"x\":{}}"},
+	};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		json_t *a = load_json_nul_safe(same[i][0]), *b = load_json_nul_safe(same[i][1]);
+		CHECKF(a && b && json_equal_semantic(a, b), "same[%zu] differs", i);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+		json_t *a = load_json_nul_safe(differ[i][0]), *b = load_json_nul_safe(differ[i][1]);
+		CHECKF(a && b && !json_equal_semantic(a, b), "differ[%zu] matched", i);
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
 /* RUN, with the case counts on the PASS line. */
 #define RUN_COUNTED(name)                                                               \
 	do {                                                                             \
@@ -274,6 +311,7 @@ TEST(toml_test_invalid)
 
 int main(void)
 {
+	RUN(semantic_json_comparison);
 	RUN_COUNTED(toml_test_valid);
 	RUN_COUNTED(toml_test_invalid);
 	HARNESS_EXIT();

@@ -906,6 +906,7 @@ static ppml_status parse_datetime(struct parser *p, const char *t, size_t n, siz
 	}
 	return fail(p, at, "invalid time offset (expected Z or +HH:MM / -HH:MM)");
 make:
+	/* The public API has no date-time constructor; any scalar allocation will do. */
 	*out = ppml_toml_new_bool(false);
 	if (!*out)
 		return nomem(p);
