@@ -159,6 +159,41 @@ TEST(oversized_input_is_a_limit)
 	free(s);
 }
 
+/* n one-digit items: "a = [1,1,...]\n". */
+static char *long_array(size_t n)
+{
+	char *s = malloc(2 * n + 8), *w = s;
+	if (!s)
+		return NULL;
+	memcpy(w, "a = [", 5);
+	w += 5;
+	for (size_t i = 0; i < n; i++) {
+		*w++ = '1';
+		*w++ = ',';
+	}
+	memcpy(w, "]\n", 3);
+	return s;
+}
+
+TEST(value_count_is_bounded)
+{
+	struct ppml_err err = {0};
+	struct ppml_toml_value *root = NULL;
+	/* The array itself is one value; the root table is not counted. */
+	char *s = long_array(PPML_TOML_MAX_VALUES - 1);
+	REQUIRE(s);
+	CHECK(ppml_toml_parse(s, strlen(s), &root, &err) == PPML_OK);
+	ppml_toml_free(root);
+	free(s);
+	s = long_array(PPML_TOML_MAX_VALUES);
+	REQUIRE(s);
+	CHECK(parse_status(s, strlen(s), &err) == PPML_E_LIMIT);
+	CHECK(strstr(err.msg, "PPML_TOML_MAX_VALUES") != NULL);
+	/* Also without an err to fill, the code must stay PPML_E_LIMIT. */
+	CHECK(parse_status(s, strlen(s), NULL) == PPML_E_LIMIT);
+	free(s);
+}
+
 TEST(integers_are_exact_64_bit)
 {
 	struct ppml_err err = {0};
@@ -289,6 +324,7 @@ int main(void)
 	RUN(errors_carry_line_and_column);
 	RUN(nesting_is_bounded);
 	RUN(oversized_input_is_a_limit);
+	RUN(value_count_is_bounded);
 	RUN(integers_are_exact_64_bit);
 	RUN(floats);
 	RUN(datetimes_keep_fraction_and_kind);

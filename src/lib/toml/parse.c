@@ -47,6 +47,7 @@ struct parser {
 	struct index_slot *index;    /* see find() */
 	size_t index_cap, index_used; /* cap: 0 or a power of two */
 	uint64_t seed;
+	size_t nvalues;              /* tree nodes created so far, see count_value() */
 };
 
 /* A dotted key: the parts' bytes concatenated, plus where each part ends. */
@@ -126,6 +127,19 @@ static ppml_status fail_limit(struct parser *p, size_t at, const char *fmt, ...)
 static ppml_status nomem(struct parser *p)
 {
 	return ppml_err_set(p->err, PPML_E_NOMEM, "out of memory while parsing TOML");
+}
+
+/*
+ * A two-byte literal such as `1,` or `{}` costs about 75 bytes of tree, so
+ * PPML_TOML_MAX_INPUT alone would let 16 MiB of input pin over 1 GiB.
+ * Every node (scalars, arrays, tables, implicit ones too) is counted here.
+ */
+static ppml_status count_value(struct parser *p, size_t at)
+{
+	if (++p->nvalues > PPML_TOML_MAX_VALUES)
+		return fail_limit(p, at, "more than PPML_TOML_MAX_VALUES (%u) values",
+				  (unsigned)PPML_TOML_MAX_VALUES);
+	return PPML_OK;
 }
 
 static int peek(const struct parser *p, size_t off)
@@ -561,20 +575,25 @@ static ppml_status insert(struct parser *p, struct ppml_toml_value *t, const cha
 	return PPML_OK;
 }
 
-/* Adds a new empty table under key; NULL (and err set) on failure. */
-static struct ppml_toml_value *add_table(struct parser *p, struct ppml_toml_value *t,
-					 const char *key, size_t klen, uint32_t flags)
+/* Adds a new empty table under key and points *out at it (still owned by t). */
+static ppml_status add_table(struct parser *p, size_t at, struct ppml_toml_value *t,
+			     const char *key, size_t klen, uint32_t flags,
+			     struct ppml_toml_value **out)
 {
-	struct ppml_toml_value *nt = ppml_toml_new_table();
+	struct ppml_toml_value *nt;
+	ppml_status rc;
 
-	if (!nt) {
-		nomem(p);
-		return NULL;
-	}
+	rc = count_value(p, at);
+	if (rc != PPML_OK)
+		return rc;
+	nt = ppml_toml_new_table();
+	if (!nt)
+		return nomem(p);
 	nt->flags = flags;
-	if (insert(p, t, key, klen, nt) != PPML_OK)
-		return NULL;
-	return nt;
+	rc = insert(p, t, key, klen, nt);
+	if (rc == PPML_OK)
+		*out = nt;
+	return rc;
 }
 
 static ppml_status parse_value(struct parser *p, size_t depth, struct ppml_toml_value **out);
@@ -937,6 +956,9 @@ static ppml_status parse_value(struct parser *p, size_t depth, struct ppml_toml_
 	if (depth > PPML_TOML_MAX_DEPTH)
 		return fail_limit(p, at, "nesting deeper than PPML_TOML_MAX_DEPTH (%d)",
 				  PPML_TOML_MAX_DEPTH);
+	rc = count_value(p, at);
+	if (rc != PPML_OK)
+		return rc;
 	switch (c) {
 	case '"':
 	case '\'':
@@ -1022,11 +1044,9 @@ static ppml_status parse_keyval(struct parser *p, struct ppml_toml_value *table,
 		part = key_part(&k, i, &plen);
 		kv = find(p, t, part, plen);
 		if (!kv) {
-			t = add_table(p, t, part, plen, PPML_TOML_F_DOTTED);
-			if (!t) {
-				rc = p->err ? p->err->code : PPML_E_NOMEM;
+			rc = add_table(p, k.at, t, part, plen, PPML_TOML_F_DOTTED, &t);
+			if (rc != PPML_OK)
 				goto out;
-			}
 			continue;
 		}
 		if (kv->value->type != PPML_TOML_TABLE ||
@@ -1078,11 +1098,9 @@ static ppml_status parse_header(struct parser *p)
 		part = key_part(&k, i, &plen);
 		kv = find(p, t, part, plen);
 		if (!kv) {
-			t = add_table(p, t, part, plen, PPML_TOML_F_IMPLICIT);
-			if (!t) {
-				rc = p->err ? p->err->code : PPML_E_NOMEM;
+			rc = add_table(p, at, t, part, plen, PPML_TOML_F_IMPLICIT, &t);
+			if (rc != PPML_OK)
 				goto out;
-			}
 			depth++;
 			continue;
 		}
@@ -1107,6 +1125,9 @@ static ppml_status parse_header(struct parser *p)
 	kv = find(p, t, part, plen);
 	if (aot) {
 		if (!kv) {
+			rc = count_value(p, at);
+			if (rc != PPML_OK)
+				goto out;
 			arr = ppml_toml_new_array();
 			if (!arr) {
 				rc = nomem(p);
@@ -1123,6 +1144,9 @@ static ppml_status parse_header(struct parser *p)
 				  (int)plen, part);
 			goto out;
 		}
+		rc = count_value(p, at);
+		if (rc != PPML_OK)
+			goto out;
 		t = ppml_toml_new_table();
 		if (!t) {
 			rc = nomem(p);
@@ -1135,11 +1159,9 @@ static ppml_status parse_header(struct parser *p)
 		}
 		depth += 2;
 	} else if (!kv) {
-		t = add_table(p, t, part, plen, PPML_TOML_F_DEFINED);
-		if (!t) {
-			rc = p->err ? p->err->code : PPML_E_NOMEM;
+		rc = add_table(p, at, t, part, plen, PPML_TOML_F_DEFINED, &t);
+		if (rc != PPML_OK)
 			goto out;
-		}
 		depth++;
 	} else if (kv->value->type == PPML_TOML_TABLE &&
 		   !(kv->value->flags &
