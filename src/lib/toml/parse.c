@@ -18,7 +18,8 @@
  * characters first, so the grammar code below only deals with ASCII
  * decisions.  Recursion (arrays, inline tables) is bounded by
  * PPML_TOML_MAX_DEPTH, counted in tree levels, so the tree can also be
- * freed or walked recursively without exhausting the stack.
+ * freed or walked recursively without exhausting the stack; the number of
+ * values is capped by PPML_TOML_MAX_VALUES to bound the tree's memory.
  */
 #include <locale.h>
 #include <math.h>
