@@ -82,7 +82,9 @@ struct ppml_toml_value {
 
 /*
  * Parses TOML 1.0 text (len bytes, need not be NUL-terminated) into a tree
- * whose root is a TABLE.  Input over PPML_TOML_MAX_INPUT is PPML_E_LIMIT.
+ * whose root is a TABLE.  Input over PPML_TOML_MAX_INPUT, more than
+ * PPML_TOML_MAX_VALUES values or nesting over PPML_TOML_MAX_DEPTH is
+ * PPML_E_LIMIT.
  * Every TOML error (syntax, invalid UTF-8, redefinition, overflow, bad
  * date...) is PPML_E_INPUT with a message "line L, column C: what was
  * expected" (1-based; column counts bytes).  *root is set only on success;
