@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ppml/toml.h"
+#include "internal.h"
 
 static struct ppml_toml_value *new_value(enum ppml_toml_type type)
 {
@@ -90,8 +91,7 @@ struct ppml_toml_value *ppml_toml_new_bool(bool b)
 	return v;
 }
 
-/* Appends without a duplicate check; keys may contain NUL. Takes val. */
-static ppml_status table_add(struct ppml_toml_value *table, const char *key, size_t klen,
+ppml_status ppml_toml_table_add(struct ppml_toml_value *table, const char *key, size_t klen,
 			     struct ppml_toml_value *val)
 {
 	char *kcopy;
@@ -145,7 +145,7 @@ struct ppml_toml_value *ppml_toml_clone(const struct ppml_toml_value *v)
 		for (size_t i = 0; c && i < v->u.t.len; i++) {
 			const struct ppml_toml_kv *kv = &v->u.t.items[i];
 			struct ppml_toml_value *item = ppml_toml_clone(kv->value);
-			if (!item || table_add(c, kv->key, kv->key_len, item) != PPML_OK) {
+			if (!item || ppml_toml_table_add(c, kv->key, kv->key_len, item) != PPML_OK) {
 				ppml_toml_free(c);
 				c = NULL;
 			}
@@ -194,7 +194,7 @@ ppml_status ppml_toml_append(struct ppml_toml_value *table, const char *key,
 		ppml_toml_free(val);
 		return PPML_E_EXISTS;
 	}
-	return table_add(table, key, strlen(key), val);
+	return ppml_toml_table_add(table, key, strlen(key), val);
 }
 
 ppml_status ppml_toml_set(struct ppml_toml_value *table, const char *key,

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the TOML tree and its parser; not part of the public API. */
+#ifndef PPML_TOML_INTERNAL_H
+#define PPML_TOML_INTERNAL_H
+
+#include "ppml/toml.h"
+
+/* Appends key (klen bytes, may contain NUL) = val to table without a
+ * duplicate check.  Takes val, also on failure (PPML_E_NOMEM). */
+ppml_status ppml_toml_table_add(struct ppml_toml_value *table, const char *key, size_t klen,
+				struct ppml_toml_value *val) PPML_WARN_UNUSED;
+
+#endif
