@@ -14,19 +14,6 @@
 [ $rc -eq 3 ] && [ ! -s "$TMP/out" ] && grep -q 'does-not-exist.toml' "$TMP/err" \
 	&& pass missing_file_fails || fail missing_file_fails "rc=$rc"
 
-# Until the toml-parse branch is merged, src/lib/toml/parse_stub.c refuses
-# everything: the tests that need a real parser skip then.
-printf 'a = 1\n' >"$TMP/probe.toml"
-if "$PPML" toml fmt "$TMP/probe.toml" 2>&1 | grep -q 'parser not merged'; then
-	for t in fmt_small_document fmt_output_file invalid_toml_refused \
-		invalid_toml_keeps_existing_output toml_fmt_vectors; do
-		skip "$t" "the TOML parser is not merged into this branch yet"
-	done
-	"$PPML" toml --help | grep -q '^usage: ppml toml fmt FILE \[-o OUT\]' \
-		&& pass toml_help || fail toml_help "usage line missing"
-	exit 0
-fi
-
 # A small document: comments dropped, hex integer normalised, tables ordered
 # literals first, AoT kept only where the inline form would not fit.
 cat >"$TMP/in.toml" <<'EOF'
