@@ -69,6 +69,12 @@ if need_shared sgx_vectors; then
 	"$PPML" sigstruct verify "$TMP/nonexistent.sig" 2>/dev/null; rc=$?
 	[ $rc -eq 3 ] && pass sigstruct_missing_file_exit3 || fail sigstruct_missing_file_exit3 "rc=$rc"
 
+	exp=$(jq -r .mrsigner "$V/v01_defaults/expected.json")
+	openssl rsa -in "$V/v01_defaults/key.pem" -RSAPublicKey_out -out "$TMP/pk1.pem" 2>/dev/null
+	openssl rsa -in "$V/v01_defaults/key.pem" -traditional -out "$TMP/trad.pem" 2>/dev/null
+	[ "$("$PPML" keygen --mrsigner "$TMP/pk1.pem")" = "MRSIGNER: $exp" ] \
+		&& [ "$("$PPML" keygen --mrsigner "$TMP/trad.pem")" = "MRSIGNER: $exp" ] \
+		&& pass keygen_mrsigner_pkcs1_forms || fail keygen_mrsigner_pkcs1_forms "PKCS#1 public/private"
 	"$PPML" keygen --mrsigner "$V/e01_key2048/key.pem" 2>"$TMP/err"; rc=$?
 	[ $rc -ne 0 ] && grep -q 'Invalid RSA key: expected key size 3072, got 2048' "$TMP/err" \
 		&& pass keygen_rejects_e01 || fail keygen_rejects_e01 "rc=$rc"
