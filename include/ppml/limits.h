@@ -16,4 +16,17 @@
  * value (a trusted file entry is ~40), so it hits PPML_TOML_MAX_INPUT first. */
 #define PPML_TOML_MAX_VALUES  (1u << 20)
 
+/* SGX core (shared/spec/gramine-sgx-signing.md).  The PAL ELF: Gramine's
+ * libpal.so is about 1 MiB with a dozen program headers. */
+#define PPML_SGX_MAX_PAL_SIZE      (64u * 1024 * 1024)
+#define PPML_SGX_MAX_PHDRS         256u
+/* Measured manifest.sgx text. */
+#define PPML_SGX_MAX_MANIFEST_SIZE (16u * 1024 * 1024)
+/* Enclave size: 2^47 (the x86-64 user half); max_threads as Gramine allows in practice. */
+#define PPML_SGX_MAX_ENCLAVE_SIZE  (1ull << 47)
+#define PPML_SGX_MAX_THREADS       65536u
+/* Key and passphrase files. */
+#define PPML_KEY_MAX_FILE          (64u * 1024)
+#define PPML_KEY_MAX_PASSPHRASE    1024u
+
 #endif
