@@ -4,6 +4,7 @@
  * validates, on a rendered manifest (defaults applied first, no file I/O).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,20 @@ static char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	return r < 0 ? NULL : s;
+}
+
+/* Appends our context after Gramine's wording (which stays first). */
+static void err_suffix(struct ppml_err *err, const char *fmt, ...) PPML_PRINTF(2, 3);
+static void err_suffix(struct ppml_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	if (!err)
+		return;
+	n = strlen(err->msg);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	va_end(ap);
 }
 
 static ppml_status nomem(struct ppml_err *err)
@@ -545,7 +560,7 @@ static ppml_status expand_dir(struct ctx *c, const char *uri, const char *real, 
 			}
 			st = realpath_of(c, child_inner, &child_real, &child_rinner);
 			if (st != PPML_OK) {
-				ppml_err_prefix(c->err, "%s: ", child_uri);
+				err_suffix(c->err, " (while expanding %s)", uri);
 				goto out;
 			}
 		} else {
@@ -704,7 +719,8 @@ static ppml_status expand_item(struct ctx *c, size_t idx, const struct ppml_toml
 	} else {
 		st = realpath_of(c, norm, &real, &inner);
 		if (st != PPML_OK) {
-			ppml_err_prefix(c->err, "sgx.trusted_files[%zu] (%s): ", idx, uri);
+			err_suffix(c->err, " (sgx.trusted_files[%zu] = \"%s\", --chroot %s)", idx, uri,
+				   c->chroot);
 			goto out;
 		}
 	}
