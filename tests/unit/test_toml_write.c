@@ -43,7 +43,7 @@ static int dumps_is(struct ppml_toml_value *root, const char *want, char *got_ou
 		return 0;
 	ok = ppml_toml_write_tomliw(root, &b, &err) == PPML_OK;
 	if (ok)
-		ok = b.len == strlen(want) && memcmp(b.data, want, b.len) == 0;
+		ok = b.len == strlen(want) && (b.len == 0 || memcmp(b.data, want, b.len) == 0);
 	snprintf(got_out, got_cap, "%s", b.data ? (char *)b.data : err.msg);
 	ppml_buf_free(&b);
 	ppml_toml_free(root);

@@ -126,8 +126,8 @@ static void split_sci(const char *s, unsigned long long *m, int *e10)
 	int ndig = 0;
 	*m = 0;
 	for (; *s && *s != 'e'; s++) {
-		if (*s == '.')
-			continue;
+		if (*s < '0' || *s > '9')
+			continue; /* the decimal point, whatever the locale */
 		*m = *m * 10 + (unsigned)(*s - '0');
 		ndig++;
 	}
