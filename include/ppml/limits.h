@@ -29,4 +29,14 @@
 #define PPML_KEY_MAX_FILE          (64u * 1024)
 #define PPML_KEY_MAX_PASSPHRASE    1024u
 
+/* Gramine manifests (src/lib/gramine).  Gramine itself has no caps; these
+ * are far above real deployments (a PyTorch image has ~30k files). */
+#define PPML_MANIFEST_MAX_TRUSTED_FILES (1u << 20)  /* entries after expansion */
+#define PPML_MANIFEST_MAX_PATH          4096        /* bytes of one path or URI (PATH_MAX) */
+#define PPML_MANIFEST_MAX_DIR_DEPTH     64          /* nesting below a "dir/" URI */
+#define PPML_MANIFEST_MAX_SYMLINKS      40          /* hops while resolving in --chroot (as Linux) */
+#define PPML_MANIFEST_MAX_THREADS       64          /* hashing workers */
+#define PPML_MANIFEST_HASH_BUF          (4u << 20)  /* read size per worker: memory is bounded
+						       * by threads * this */
+
 #endif

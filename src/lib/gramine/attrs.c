@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The manifest attributes the SIGSTRUCT needs (spec 8), read from the
+ * re-parsed manifest.sgx, plus what identity warnings need.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *const ppml_cpu_feature_names[PPML_CPU_N] = {"avx", "avx512", "amx", "mpx", "pkru"};
+
+/*
+ * Python int(s, 0): surrounding whitespace, a sign, 0x/0o/0b prefixes,
+ * single underscores between digits, no leading zeros in decimal except for
+ * an all-zero literal.  Negative values are refused here (sizes).
+ * NOTE for the integrator: sgx-core has ppml_sgx_parse_size with the same
+ * contract; keep one of the two.
+ */
+static ppml_status parse_py_int(const char *s, size_t n, uint64_t *out)
+{
+	size_t i = 0;
+	unsigned base = 10;
+	uint64_t v = 0;
+	bool neg = false, any = false, prev_us = false, nonzero = false;
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i + 1 < n && s[i] == '0' && strchr("xXoObB", s[i + 1])) {
+		char p = (char)tolower((unsigned char)s[i + 1]);
+		base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+		i += 2;
+		prev_us = true; /* "0x_1f" is valid: an underscore may follow the prefix */
+		any = false;
+		if (i < n && s[i] == '_')
+			i++;
+		prev_us = false;
+	}
+	for (; i < n; i++) {
+		unsigned d;
+		char ch = s[i];
+		if (ch == '_') {
+			if (prev_us || !any)
+				return PPML_E_INPUT;
+			prev_us = true;
+			continue;
+		}
+		if (ch >= '0' && ch <= '9')
+			d = (unsigned)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			d = (unsigned)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			d = (unsigned)(ch - 'A' + 10);
+		else
+			return PPML_E_INPUT;
+		if (d >= base)
+			return PPML_E_INPUT;
+		/* decimal: "0123" is a SyntaxError-like ValueError, "000" is fine */
+		if (base == 10 && any && !nonzero && d != 0)
+			return PPML_E_INPUT;
+		if (v > (UINT64_MAX - d) / base)
+			return PPML_E_LIMIT;
+		v = v * base + d;
+		nonzero |= d != 0;
+		any = true;
+		prev_us = false;
+	}
+	if (!any || prev_us)
+		return PPML_E_INPUT;
+	if (neg && v != 0)
+		return PPML_E_INPUT;
+	*out = v;
+	return PPML_OK;
+}
+
+ppml_status ppml_manifest_parse_size(const char *s, uint64_t *out, struct ppml_err *err)
+{
+	size_t n = strlen(s);
+	uint64_t scale = 1, v = 0;
+	ppml_status st;
+
+	if (n && s[n - 1] == 'K')
+		scale = 1ull << 10;
+	else if (n && s[n - 1] == 'M')
+		scale = 1ull << 20;
+	else if (n && s[n - 1] == 'G')
+		scale = 1ull << 30;
+	if (scale != 1)
+		n--;
+	st = parse_py_int(s, n, &v);
+	if (st == PPML_OK && v > UINT64_MAX / scale)
+		st = PPML_E_LIMIT;
+	if (st != PPML_OK)
+		return ppml_err_set(err, st == PPML_E_LIMIT ? PPML_E_LIMIT : PPML_E_INPUT,
+				    "invalid size \"%s\": expected a non-negative integer (Python int(x, 0) "
+				    "syntax) with an optional K, M or G suffix",
+				    s);
+	*out = v * scale;
+	return PPML_OK;
+}
+
+static void copy_str(char *dst, const struct ppml_toml_value *v, const char *absent)
+{
+	if (!v)
+		snprintf(dst, PPML_MANIFEST_STR_MAX, "%s", absent);
+	else if (v->type != PPML_TOML_STRING || strlen(v->u.s.ptr) != v->u.s.len)
+		snprintf(dst, PPML_MANIFEST_STR_MAX, "<non-string>");
+	else
+		snprintf(dst, PPML_MANIFEST_STR_MAX, "%s", v->u.s.ptr);
+}
+
+static bool is_true(const struct ppml_toml_value *v)
+{
+	return v && v->type == PPML_TOML_BOOLEAN && v->u.b;
+}
+
+static ppml_status get_int(const struct ppml_toml_value *sgx, const char *key, int64_t lo,
+			   int64_t hi, int64_t *out, struct ppml_err *err)
+{
+	const struct ppml_toml_value *v = ppml_toml_get(sgx, key);
+	if (!v)
+		return ppml_err_set(err, PPML_E_INPUT, "sgx.%s is missing (normalise the manifest first)",
+				    key);
+	/* Python's int() also takes a bool */
+	if (v->type == PPML_TOML_BOOLEAN) {
+		*out = v->u.b;
+		return PPML_OK;
+	}
+	if (v->type != PPML_TOML_INTEGER)
+		return ppml_err_set(err, PPML_E_INPUT, "sgx.%s must be an integer", key);
+	if (v->u.i < lo || v->u.i > hi)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "sgx.%s = %lld is out of range (%lld..%lld)", key,
+				    (long long)v->u.i, (long long)lo, (long long)hi);
+	*out = v->u.i;
+	return PPML_OK;
+}
+
+static void find_insecure(const struct ppml_toml_value *v, char *path, size_t plen, size_t cap,
+			  struct ppml_manifest_attrs *a, int depth)
+{
+	if (!v || depth > 64)
+		return;
+	if (v->type == PPML_TOML_ARRAY) {
+		for (size_t i = 0; i < v->u.a.len; i++)
+			find_insecure(v->u.a.items[i], path, plen, cap, a, depth + 1);
+		return;
+	}
+	if (v->type != PPML_TOML_TABLE)
+		return;
+	for (size_t i = 0; i < v->u.t.len; i++) {
+		const struct ppml_toml_kv *kv = &v->u.t.items[i];
+		int w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", kv->key);
+		size_t nlen = w < 0 ? plen : plen + (size_t)w;
+		if (nlen >= cap)
+			nlen = cap - 1;
+		if (strncmp(kv->key, "insecure__", 10) == 0) {
+			if (a->n_insecure++ == 0)
+				snprintf(a->first_insecure, sizeof(a->first_insecure), "%s", path);
+		}
+		find_insecure(kv->value, path, nlen, cap, a, depth + 1);
+		path[plen] = 0;
+	}
+}
+
+ppml_status ppml_manifest_attrs_get(const struct ppml_toml_value *root,
+				    struct ppml_manifest_attrs *a, struct ppml_err *err)
+{
+	ppml_status st;
+	const struct ppml_toml_value *sgx = ppml_toml_get(root, "sgx"), *v, *cpu;
+	int64_t iv;
+	char path[512] = "";
+
+	memset(a, 0, sizeof(*a));
+	if (!sgx || sgx->type != PPML_TOML_TABLE)
+		return ppml_err_set(err, PPML_E_INPUT, "the manifest has no [sgx] table");
+	v = ppml_toml_get(sgx, "enclave_size");
+	if (!v || v->type != PPML_TOML_STRING || strlen(v->u.s.ptr) != v->u.s.len ||
+	    v->u.s.len >= PPML_MANIFEST_STR_MAX)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "sgx.enclave_size must be a string such as \"256M\"");
+	snprintf(a->enclave_size_str, sizeof(a->enclave_size_str), "%s", v->u.s.ptr);
+	if ((st = ppml_manifest_parse_size(v->u.s.ptr, &a->enclave_size, err)) != PPML_OK) {
+		ppml_err_prefix(err, "sgx.enclave_size: ");
+		return st;
+	}
+	if ((st = get_int(sgx, "max_threads", 0, INT64_MAX, &iv, err)) != PPML_OK)
+		return st;
+	a->max_threads = (uint64_t)iv;
+	if ((st = get_int(sgx, "isvprodid", 0, 65535, &iv, err)) != PPML_OK)
+		return st;
+	a->isvprodid = (uint16_t)iv;
+	if ((st = get_int(sgx, "isvsvn", 0, 65535, &iv, err)) != PPML_OK)
+		return st;
+	a->isvsvn = (uint16_t)iv;
+	a->edmm_enable = gr_truthy(ppml_toml_get(sgx, "edmm_enable"));
+	a->debug = is_true(ppml_toml_get(sgx, "debug"));
+	a->use_exinfo = is_true(ppml_toml_get(sgx, "use_exinfo"));
+	cpu = ppml_toml_get(sgx, "cpu_features");
+	for (int f = 0; f < PPML_CPU_N; f++)
+		copy_str(a->cpu_features[f],
+			 cpu && cpu->type == PPML_TOML_TABLE ? ppml_toml_get(cpu, ppml_cpu_feature_names[f])
+							     : NULL,
+			 "");
+	copy_str(a->remote_attestation, ppml_toml_get(sgx, "remote_attestation"), "");
+	a->has_allowed_files = ppml_toml_get(sgx, "allowed_files") != NULL;
+	copy_str(a->file_check_policy, ppml_toml_get(sgx, "file_check_policy"), "");
+	find_insecure(root, path, 0, sizeof(path), a, 0);
+	return PPML_OK;
+}
+
+ppml_status ppml_manifest_attrs_from_text(const char *text, size_t len,
+					  struct ppml_manifest_attrs *attrs, struct ppml_err *err)
+{
+	ppml_status st;
+	struct ppml_toml_value *root = NULL;
+
+	memset(attrs, 0, sizeof(*attrs));
+	st = ppml_toml_parse(text, len, &root, err);
+	if (st == PPML_OK)
+		st = ppml_manifest_attrs_get(root, attrs, err);
+	ppml_toml_free(root);
+	return st;
+}
+
+ppml_status ppml_manifest_check_cpu_features(const struct ppml_manifest_attrs *a,
+					     struct ppml_err *err)
+{
+	for (int f = 0; f < PPML_CPU_N; f++) {
+		const char *v = a->cpu_features[f];
+		bool ok = strcmp(v, "required") == 0 || strcmp(v, "disabled") == 0 ||
+			  (f <= PPML_CPU_AMX && strcmp(v, "unspecified") == 0);
+		if (!ok)
+			return ppml_err_set(err, PPML_E_INPUT,
+					    "Manifest option `sgx.cpu_features.%s` has a disallowed value "
+					    "(\"%s\"; allowed: %s)",
+					    ppml_cpu_feature_names[f], v,
+					    f <= PPML_CPU_AMX ? "\"required\", \"disabled\", \"unspecified\""
+							      : "\"required\", \"disabled\"");
+	}
+	return PPML_OK;
+}
