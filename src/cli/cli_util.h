@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Output helpers shared by sign, measure and identity. */
+#ifndef PPML_CLI_UTIL_H
+#define PPML_CLI_UTIL_H
+
+#include <stdio.h>
+
+#include "ppml/buf.h"
+#include "ppml/enclave.h"
+
+/* Appends path with make's special characters (space, '#', '$', ':') escaped.
+ * Returns non-zero on allocation failure. */
+int cli_buf_make_escape(struct ppml_buf *b, const char *path);
+
+/* Resolves --date: NULL means SOURCE_DATE_EPOCH's UTC date when that is set, else
+ * today; "today" is the local date (as Gramine).  Writes YYYY-MM-DD into out[16]. */
+ppml_status cli_resolve_date(const char *arg, char out[16], struct ppml_err *err);
+
+/* gramine-sgx-sign's verbose printout: attributes, remote attestation, memory layout. */
+void cli_print_layout(FILE *out, const struct ppml_enclave_identity *id,
+		      const struct ppml_sgx_layout *layout);
+
+/* The signed enclave's identity as text or one JSON object.  mrsigner, date,
+ * manifest_sgx and sigfile may be NULL (measure without a key).  Returns non-zero
+ * on failure. */
+int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
+		       const uint8_t mrsigner[32], const char *date, const char *manifest_sgx,
+		       const char *sigfile, int json);
+
+#endif
