@@ -46,6 +46,8 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 DEPS_STAMP := $(BUILD)/.deps-installed
 
 .PHONY: all check bench fuzz fuzz-build demo clean deps
+# Keep intermediate objects (unit tests, fuzz targets) so a rebuild is incremental.
+.SECONDARY:
 all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
 # Installs missing Debian packages (idempotent; apt-get runs only when something is missing).
@@ -91,11 +93,11 @@ FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/libfuzzer
 fuzz-build: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SANITIZER= \
-		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		$(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzzer/%)
 $(FUZZ_BUILD)/fuzzer/%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/libppml.a
 	@mkdir -p $(@D)
-	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_BUILD)/libppml.a $(LIBS)
+	$(CC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_BUILD)/libppml.a $(LIBS)
 fuzz: fuzz-build
 	@for n in $(FUZZ_NAMES); do \
 		mkdir -p build/fuzz-findings/$$n fuzz/corpus/$$n; \
