@@ -159,13 +159,7 @@ ppml_status ppml_manifest_attrs_from_text(const char *text, size_t len,
 ppml_status ppml_manifest_check_cpu_features(const struct ppml_manifest_attrs *attrs,
 					     struct ppml_err *err) PPML_WARN_UNUSED;
 
-/*
- * Gramine's parse_size: Python int(x, 0) syntax with an optional uppercase
- * K, M or G suffix.  PPML_E_INPUT for anything else, negative values or
- * overflow.  (sgx-core has ppml_sgx_parse_size with the same contract.)
- */
-ppml_status ppml_manifest_parse_size(const char *s, uint64_t *out,
-				     struct ppml_err *err) PPML_WARN_UNUSED;
+/* sgx.enclave_size is parsed with ppml_sgx_parse_size (ppml/measure.h). */
 
 /* One schema violation: Gramine's voluptuous text, e.g.
  * "extra keys not allowed @ data['sgx']['require_avx']". */

@@ -384,24 +384,6 @@ TEST(attrs_integers_and_bools)
 	ppml_toml_free(root);
 }
 
-TEST(parse_size)
-{
-	static const struct { const char *s; uint64_t v; } ok[] = {
-		{"256M", 256ull << 20}, {"1024G", 1024ull << 30}, {"0x10K", 16ull << 10},
-		{"1_000", 1000}, {"0", 0}, {"00", 0}, {" 4G", 4ull << 30}, {"0b101", 5},
-		{"0o17", 15}, {"0x_1f", 31}, {"4096", 4096}};
-	static const char *const bad[] = {"1T", "1g", "256m", "", "M", "01", "1__0", "_1", "1_",
-					  "0x", "-1", "1.5G", "99999999999999999999G", "0x1gK"};
-	struct ppml_err err = {0};
-	uint64_t v;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		CHECKF(ppml_manifest_parse_size(ok[i].s, &v, &err) == PPML_OK && v == ok[i].v,
-		       "parse_size(\"%s\")", ok[i].s);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECKF(ppml_manifest_parse_size(bad[i], &v, &err) != PPML_OK, "accepted \"%s\"", bad[i]);
-}
-
 TEST(chroot_lookup)
 {
 	static const char *const items[] = {"file:/app/", "file:/lib/l.so"};
@@ -534,7 +516,6 @@ int main(void)
 	RUN(trusted_file_formats);
 	RUN(edmm_default_size);
 	RUN(attrs_integers_and_bools);
-	RUN(parse_size);
 	RUN(chroot_lookup);
 	RUN(parallel_hash_order);
 	RUN(schema_check_tree);

@@ -8,101 +8,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ppml/measure.h"
 
 const char *const ppml_cpu_feature_names[PPML_CPU_N] = {"avx", "avx512", "amx", "mpx", "pkru"};
 
-/*
- * Python int(s, 0): surrounding whitespace, a sign, 0x/0o/0b prefixes,
- * single underscores between digits, no leading zeros in decimal except for
- * an all-zero literal.  Negative values are refused here (sizes).
- * NOTE for the integrator: sgx-core has ppml_sgx_parse_size with the same
- * contract; keep one of the two.
- */
-static ppml_status parse_py_int(const char *s, size_t n, uint64_t *out)
-{
-	size_t i = 0;
-	unsigned base = 10;
-	uint64_t v = 0;
-	bool neg = false, any = false, prev_us = false, nonzero = false;
-
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	while (i < n && isspace((unsigned char)s[i]))
-		i++;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i + 1 < n && s[i] == '0' && strchr("xXoObB", s[i + 1])) {
-		char p = (char)tolower((unsigned char)s[i + 1]);
-		base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
-		i += 2;
-		prev_us = true; /* "0x_1f" is valid: an underscore may follow the prefix */
-		any = false;
-		if (i < n && s[i] == '_')
-			i++;
-		prev_us = false;
-	}
-	for (; i < n; i++) {
-		unsigned d;
-		char ch = s[i];
-		if (ch == '_') {
-			if (prev_us || !any)
-				return PPML_E_INPUT;
-			prev_us = true;
-			continue;
-		}
-		if (ch >= '0' && ch <= '9')
-			d = (unsigned)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			d = (unsigned)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			d = (unsigned)(ch - 'A' + 10);
-		else
-			return PPML_E_INPUT;
-		if (d >= base)
-			return PPML_E_INPUT;
-		/* decimal: "0123" is a SyntaxError-like ValueError, "000" is fine */
-		if (base == 10 && any && !nonzero && d != 0)
-			return PPML_E_INPUT;
-		if (v > (UINT64_MAX - d) / base)
-			return PPML_E_LIMIT;
-		v = v * base + d;
-		nonzero |= d != 0;
-		any = true;
-		prev_us = false;
-	}
-	if (!any || prev_us)
-		return PPML_E_INPUT;
-	if (neg && v != 0)
-		return PPML_E_INPUT;
-	*out = v;
-	return PPML_OK;
-}
-
-ppml_status ppml_manifest_parse_size(const char *s, uint64_t *out, struct ppml_err *err)
-{
-	size_t n = strlen(s);
-	uint64_t scale = 1, v = 0;
-	ppml_status st;
-
-	if (n && s[n - 1] == 'K')
-		scale = 1ull << 10;
-	else if (n && s[n - 1] == 'M')
-		scale = 1ull << 20;
-	else if (n && s[n - 1] == 'G')
-		scale = 1ull << 30;
-	if (scale != 1)
-		n--;
-	st = parse_py_int(s, n, &v);
-	if (st == PPML_OK && v > UINT64_MAX / scale)
-		st = PPML_E_LIMIT;
-	if (st != PPML_OK)
-		return ppml_err_set(err, st == PPML_E_LIMIT ? PPML_E_LIMIT : PPML_E_INPUT,
-				    "invalid size \"%s\": expected a non-negative integer (Python int(x, 0) "
-				    "syntax) with an optional K, M or G suffix",
-				    s);
-	*out = v * scale;
-	return PPML_OK;
-}
 
 static void copy_str(char *dst, const struct ppml_toml_value *v, const char *absent)
 {
@@ -185,8 +94,7 @@ ppml_status ppml_manifest_attrs_get(const struct ppml_toml_value *root,
 		return ppml_err_set(err, PPML_E_INPUT,
 				    "sgx.enclave_size must be a string such as \"256M\"");
 	snprintf(a->enclave_size_str, sizeof(a->enclave_size_str), "%s", v->u.s.ptr);
-	if ((st = ppml_manifest_parse_size(v->u.s.ptr, &a->enclave_size, err)) != PPML_OK) {
-		ppml_err_prefix(err, "sgx.enclave_size: ");
+	if ((st = ppml_sgx_parse_size(v->u.s.ptr, "sgx.enclave_size", &a->enclave_size, err)) != PPML_OK) {
 		return st;
 	}
 	if ((st = get_int(sgx, "max_threads", 0, INT64_MAX, &iv, err)) != PPML_OK)
