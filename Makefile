@@ -51,7 +51,8 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
 # Installs missing Debian packages (idempotent; apt-get runs only when something is missing).
-$(DEPS_STAMP): scripts/install-deps
+# Checked on every make (dpkg-query only; order-only, so it never forces a rebuild).
+$(DEPS_STAMP): scripts/install-deps FORCE
 	@mkdir -p $(@D)
 	@scripts/install-deps
 	@touch $@
@@ -112,5 +113,7 @@ demo: all
 
 clean:
 	rm -rf build
+
+FORCE:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
