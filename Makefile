@@ -18,8 +18,10 @@ SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 PKGS := libcrypto jansson
+# Header-only: pkcs11.h from p11-kit; the module is dlopen'ed, p11-kit is not linked.
+HDR_PKGS := p11-kit-1
 # Deferred: evaluated when a recipe runs, after scripts/install-deps.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -DPPML_VERSION=\"$(VERSION)\"

@@ -39,4 +39,13 @@
 #define PPML_MANIFEST_HASH_BUF          (4u << 20)  /* read size per worker: memory is bounded
 						       * by threads * this */
 
+/* PKCS#11 (src/lib/keys/pkcs11*.c).  RFC 7512 URIs are short; CK_TOKEN_INFO
+ * fixes label and manufacturer at 32 bytes, model and serial at 16 (PKCS#11
+ * v2.40 section 3.2). */
+#define PPML_PKCS11_MAX_URI    4096u
+#define PPML_PKCS11_MAX_LABEL  256u   /* object= (CKA_LABEL) and module/pin paths: 4096 */
+#define PPML_PKCS11_MAX_ID     128u   /* id= (CKA_ID), bytes after decoding */
+#define PPML_PKCS11_MAX_PIN    256u   /* bytes in a PIN file */
+#define PPML_PKCS11_MAX_SLOTS  1024u  /* slots with a token */
+
 #endif

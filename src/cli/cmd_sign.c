@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "cli_pkcs11.h"
 #include "cli_util.h"
 #include "ppml/enclave.h"
 #include "ppml/file.h"
@@ -30,6 +31,8 @@ const char cmd_sign_usage[] =
 	"                 [--sigfile app.sig] [--passphrase-file F] [--libpal PATH]\n"
 	"                 [--date YYYY-MM-DD|today] [--chroot DIR] [--depfile F]\n"
 	"                 [--json] [--quiet]\n"
+	"       ppml sign ... --key 'pkcs11:token=T;object=L' [--module PATH]\n"
+	"                 [--pin-file F] [--allow-debug]\n"
 	"\n"
 	"Signs a Gramine enclave exactly as gramine-sgx-sign v1.9 does: adds the manifest\n"
 	"defaults, expands and hashes the trusted files (in parallel), writes manifest.sgx\n"
@@ -41,7 +44,9 @@ const char cmd_sign_usage[] =
 	"Options:\n"
 	"  -m, --manifest FILE      the rendered manifest\n"
 	"  -o, --output FILE        where manifest.sgx is written\n"
-	"  -k, --key FILE           the enclave signing key (PEM)\n"
+	"  -k, --key FILE|URI       the enclave signing key: a PEM file, or an RFC 7512\n"
+	"                           PKCS#11 URI ('pkcs11:token=T;object=L'): then the key\n"
+	"                           stays in the token and signs there\n"
 	"  -s, --sigfile FILE       SIGSTRUCT output (default: the manifest name without\n"
 	"                           .manifest, plus .sig)\n"
 	"      --passphrase-file F  passphrase of an encrypted key (first line of F)\n"
@@ -51,7 +56,14 @@ const char cmd_sign_usage[] =
 	"      --chroot DIR         look trusted files up under DIR\n"
 	"      --depfile FILE       write the files the outputs depend on, for make\n"
 	"      --json               print the result as one JSON object\n"
-	"  -q, --quiet              do not print the memory layout\n";
+	"  -q, --quiet              do not print the memory layout\n"
+	"\n"
+	"PKCS#11 keys (production signing):\n"
+	"      --module PATH        the PKCS#11 module (default " PPML_PKCS11_DEFAULT_MODULE ")\n"
+	"      --pin-file F         the token's user PIN (first line of F); else the URI's\n"
+	"                           ?pin-source=file:F, else $PKCS11_PIN. Never an argument.\n"
+	"      --allow-debug        sign a debug enclave (sgx.debug = true) with a PKCS#11\n"
+	"                           key; refused otherwise\n";
 
 /* Gramine: output name = manifest name without ".manifest", plus ".sig". */
 static char *default_sigfile(const char *manifest)
@@ -99,7 +111,7 @@ static ppml_status write_depfile(struct ppml_outputs *outs, const char *depfile,
 		goto out;
 	const char *fixed[] = {manifest, libpal, key};
 	for (size_t i = 0; i < 3; i++)
-		if (ppml_buf_puts(&b, " \\\n\t") || cli_buf_make_escape(&b, fixed[i]))
+		if (fixed[i] && (ppml_buf_puts(&b, " \\\n\t") || cli_buf_make_escape(&b, fixed[i])))
 			goto out;
 	for (size_t i = 0; i < res->n_deps; i++)
 		if (ppml_buf_puts(&b, " \\\n\t") || cli_buf_make_escape(&b, res->deps[i]))
@@ -128,12 +140,16 @@ int cmd_sign(int argc, char **argv)
 		{"depfile", required_argument, NULL, 'D'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"module", required_argument, NULL, 'M'},
+		{"pin-file", required_argument, NULL, 'N'},
+		{"allow-debug", no_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *manifest = NULL, *output = NULL, *keyfile = NULL, *sigfile = NULL;
 	const char *pass = NULL, *libpal = NULL, *date = NULL, *chroot_dir = NULL;
-	const char *depfile = NULL;
-	int json = 0, quiet = 0, c, rc = CLI_EXIT_FAILURE;
+	const char *depfile = NULL, *module = NULL, *pin_file = NULL;
+	int json = 0, quiet = 0, allow_debug = 0, c, rc = CLI_EXIT_FAILURE;
+	struct ppml_pkcs11_key *p11 = NULL;
 	char *sigfile_alloc = NULL, date_buf[16];
 	struct ppml_err err = {0};
 	EVP_PKEY *key = NULL;
@@ -149,6 +165,8 @@ int cmd_sign(int argc, char **argv)
 	struct progress prog = {isatty(STDERR_FILENO), 0};
 	uint8_t mrsigner[32];
 
+	if (cli_pkcs11_refuse_pin_arg("sign", argc, argv))
+		return CLI_EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:o:k:s:l:d:q", longopts, NULL)) != -1) {
@@ -164,6 +182,9 @@ int cmd_sign(int argc, char **argv)
 		case 'D': depfile = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'M': module = optarg; break;
+		case 'N': pin_file = optarg; break;
+		case 'A': allow_debug = 1; break;
 		case ':':
 			return cli_usage_error("sign", "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -192,7 +213,21 @@ int cmd_sign(int argc, char **argv)
 	}
 
 	/* 1. The key, first: key errors show before any manifest work (spec 1). */
-	if (ppml_key_load_private(keyfile, pass, &key, &err) != PPML_OK ||
+	if (ppml_pkcs11_is_uri(keyfile)) {
+		if (pass) {
+			rc = cli_usage_error("sign", "--passphrase-file is for PEM keys; a PKCS#11 "
+						     "token takes its PIN from --pin-file or PKCS11_PIN");
+			goto out;
+		}
+		if (cli_pkcs11_open(keyfile, module, pin_file, 1, &p11, &key, &err) != PPML_OK) {
+			rc = cli_fail("sign", &err);
+			goto out;
+		}
+	} else if (module || pin_file) {
+		rc = cli_usage_error("sign", "--module and --pin-file need a PKCS#11 key "
+					     "(--key 'pkcs11:token=...;object=...')");
+		goto out;
+	} else if (ppml_key_load_private(keyfile, pass, &key, &err) != PPML_OK ||
 	    ppml_key_check_sgx(key, 1, &err) != PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", keyfile);
 		rc = cli_fail("sign", &err);
@@ -236,7 +271,17 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	}
 	ppml_sigstruct_init(&sig, &id.params);
-	if (ppml_sigstruct_sign(&sig, key, &err) != PPML_OK ||
+	/* A token key is a production key: no debug enclave unless asked for. */
+	if (p11 && (id.params.attributes_flags & PPML_SGX_FLAGS_DEBUG) && !allow_debug) {
+		ppml_err_set(&err, PPML_E_REFUSED,
+			     "%s: refusing to sign a debug enclave (sgx.debug = true) with a PKCS#11 "
+			     "production key; set sgx.debug = false, or pass --allow-debug if intended",
+			     manifest);
+		rc = cli_fail("sign", &err);
+		goto out;
+	}
+	if ((p11 ? cli_pkcs11_sign_sigstruct(p11, key, &sig, &err)
+		 : ppml_sigstruct_sign(&sig, key, &err)) != PPML_OK ||
 	    ppml_sigstruct_mrsigner(&sig, mrsigner, &err) != PPML_OK) {
 		rc = cli_fail("sign", &err);
 		goto out;
@@ -248,7 +293,8 @@ int cmd_sign(int argc, char **argv)
 		goto oom;
 	if (ppml_outputs_stage(outs, output, sgx.data, sgx.len, 0644, &err) != PPML_OK ||
 	    ppml_outputs_stage(outs, sigfile, &sig, sizeof(sig), 0644, &err) != PPML_OK ||
-	    (depfile && write_depfile(outs, depfile, output, sigfile, manifest, libpal, keyfile,
+	    (depfile && write_depfile(outs, depfile, output, sigfile, manifest, libpal,
+				      p11 ? NULL : keyfile,
 				      res, &err) != PPML_OK) ||
 	    ppml_outputs_commit(outs, &err) != PPML_OK) {
 		rc = cli_fail("sign", &err);
@@ -271,6 +317,7 @@ out:
 	free(text);
 	free(pal);
 	EVP_PKEY_free(key);
+	ppml_pkcs11_key_free(p11);
 	free(sigfile_alloc);
 	return rc;
 }
