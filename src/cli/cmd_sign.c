@@ -33,6 +33,11 @@ const char cmd_sign_usage[] =
 	"                 [--json] [--quiet]\n"
 	"       ppml sign ... --key 'pkcs11:token=T;object=L' [--module PATH]\n"
 	"                 [--pin-file F] [--allow-debug]\n"
+	"       ppml sign --manifest M --output M.sgx --gendata sigdata.bin [--libpal P]\n"
+	"                 [--date D]\n"
+	"       ppml sign --manifest M --output M.sgx --catsig --sigdata sigdata.bin\n"
+	"                 --public-key pub.pem --signature sig.bin [--libpal P]\n"
+	"                 [--sigfile app.sig] [--allow-debug]\n"
 	"\n"
 	"Signs a Gramine enclave exactly as gramine-sgx-sign v1.9 does: adds the manifest\n"
 	"defaults, expands and hashes the trusted files (in parallel), writes manifest.sgx\n"
@@ -62,8 +67,22 @@ const char cmd_sign_usage[] =
 	"      --module PATH        the PKCS#11 module (default " PPML_PKCS11_DEFAULT_MODULE ")\n"
 	"      --pin-file F         the token's user PIN (first line of F); else the URI's\n"
 	"                           ?pin-source=file:F, else $PKCS11_PIN. Never an argument.\n"
-	"      --allow-debug        sign a debug enclave (sgx.debug = true) with a PKCS#11\n"
-	"                           key; refused otherwise\n";
+	"\n"
+	"Two-step signing (the key never comes to this machine):\n"
+	"      --gendata FILE       no key: write manifest.sgx and the 256-byte signing\n"
+	"                           payload (SIGSTRUCT header and body) to FILE; print\n"
+	"                           MRENCLAVE and the payload's SHA-256 for the key holder\n"
+	"      --catsig             combine: re-derive the payload from the manifest and\n"
+	"                           PAL, require it to equal --sigdata, verify --signature\n"
+	"                           (RSA PKCS#1 v1.5 SHA-256 over the payload, e.g. from\n"
+	"                           'openssl dgst -sha256 -sign key.pem sigdata.bin') with\n"
+	"                           --public-key, then write the .sig\n"
+	"      --sigdata FILE       the payload written by --gendata (its date is used)\n"
+	"      --public-key FILE    the signer's public key (PEM)\n"
+	"      --signature FILE     the raw 384-byte signature\n"
+	"\n"
+	"      --allow-debug        let a production path (--catsig, a PKCS#11 key) sign a\n"
+	"                           debug enclave (sgx.debug = true); refused otherwise\n";
 
 /* Gramine: output name = manifest name without ".manifest", plus ".sig". */
 static char *default_sigfile(const char *manifest)
@@ -126,6 +145,134 @@ out:
 	return rc;
 }
 
+/* Reads what the key holder sent back: the payload, the signature, the public key. */
+static ppml_status load_catsig_inputs(const char *sigdata, const char *sigbin, const char *pubfile,
+				      uint8_t **given, size_t *given_len, uint8_t **signature,
+				      size_t *signature_len, EVP_PKEY **pub, struct ppml_err *err)
+{
+	ppml_status rc;
+
+	rc = ppml_file_read(sigdata, 4096, given, given_len, err);
+	if (rc != PPML_OK)
+		return rc;
+	if (*given_len != PPML_SGX_PAYLOAD_SIZE)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "%s: %zu bytes, expected %u (the payload 'ppml sign --gendata' "
+				    "wrote)", sigdata, *given_len, PPML_SGX_PAYLOAD_SIZE);
+	rc = ppml_file_read(sigbin, 4096, signature, signature_len, err);
+	if (rc != PPML_OK)
+		return rc;
+	if (*signature_len != 384)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "%s: %zu bytes, expected 384 (a raw RSA-3072 signature, as "
+				    "'openssl dgst -sha256 -sign' writes it); is the file truncated?",
+				    sigbin, *signature_len);
+	rc = ppml_key_load_public(pubfile, NULL, pub, err);
+	if (rc == PPML_OK)
+		rc = ppml_key_check_sgx(*pub, 0, err);
+	if (rc != PPML_OK)
+		ppml_err_prefix(err, "%s: ", pubfile);
+	return rc;
+}
+
+/* Names the first payload field that differs (spec section 9 offsets, mapped into the
+ * payload: [0,128) is the header block, [128,256) the body from offset 900). */
+static ppml_status payload_mismatch(const uint8_t *mine, const uint8_t *given, const char *sigdata,
+				    struct ppml_err *err)
+{
+	static const struct {
+		size_t off, len;
+		const char *what;
+	} fields[] = {
+		{0, 20, "the SIGSTRUCT header"},
+		{24, 104, "the SIGSTRUCT header"},
+		{128, 8, "MISCSELECT/MISCMASK"},
+		{136, 20, "the CET attributes or ISVFAMILYID"},
+		{156, 16, "ATTRIBUTES (debug flag or XFRM)"},
+		{172, 16, "the ATTRIBUTEMASK"},
+		{188, 32, "ENCLAVEHASH (MRENCLAVE): the manifest, a trusted file or the PAL changed"},
+		{220, 32, "ISVEXTPRODID"},
+		{252, 2, "ISVPRODID"},
+		{254, 2, "ISVSVN"},
+	};
+	if (CRYPTO_memcmp(mine, given, PPML_SGX_PAYLOAD_SIZE) == 0)
+		return PPML_OK;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (memcmp(mine + fields[i].off, given + fields[i].off, fields[i].len) != 0) {
+			if (fields[i].off == 188) {
+				char a[65], b[65];
+				ppml_hex_encode(given + 188, 32, a);
+				ppml_hex_encode(mine + 188, 32, b);
+				return ppml_err_set(err, PPML_E_REFUSED,
+						    "%s does not match this manifest and PAL: %s "
+						    "(signed %s, now %s); run --gendata again and have it "
+						    "signed", sigdata, fields[i].what, a, b);
+			}
+			return ppml_err_set(err, PPML_E_REFUSED,
+					    "%s does not match this manifest and PAL: %s differs; "
+					    "run --gendata again and have it signed", sigdata,
+					    fields[i].what);
+		}
+	}
+	return ppml_err_set(err, PPML_E_REFUSED, "%s does not match this manifest and PAL", sigdata);
+}
+
+static ppml_status assemble_with_key(const uint8_t *payload, const EVP_PKEY *pub,
+				     const uint8_t *signature, size_t signature_len,
+				     struct ppml_sgx_sigstruct *sig, struct ppml_err *err)
+{
+	uint8_t le[384], be[384];
+	ppml_status rc = ppml_key_modulus_le(pub, le, err);
+	if (rc != PPML_OK)
+		return rc;
+	for (size_t i = 0; i < 384; i++)
+		be[i] = le[383 - i];
+	rc = ppml_sigstruct_assemble(payload, be, sizeof(be), signature, signature_len, sig, err);
+	if (rc == PPML_E_REFUSED)
+		ppml_err_prefix(err, "the signature does not verify with --public-key (signed with "
+				     "another key, or over other data?): ");
+	return rc;
+}
+
+static int print_gendata(const struct ppml_enclave_identity *id, const uint8_t *payload,
+			 const char *date, const char *output, const char *gendata, int json)
+{
+	uint8_t digest[32];
+	char mre[65], dig[65];
+	unsigned int dlen = 0;
+
+	if (!EVP_Digest(payload, PPML_SGX_PAYLOAD_SIZE, digest, &dlen, EVP_sha256(), NULL))
+		return CLI_EXIT_FAILURE;
+	ppml_hex_encode(id->params.mrenclave, 32, mre);
+	ppml_hex_encode(digest, 32, dig);
+	if (json) {
+		json_t *o = json_object();
+		char *s;
+		json_object_set_new(o, "mrenclave", json_string(mre));
+		json_object_set_new(o, "payload_sha256", json_string(dig));
+		json_object_set_new(o, "isvprodid", json_integer(id->params.isv_prod_id));
+		json_object_set_new(o, "isvsvn", json_integer(id->params.isv_svn));
+		json_object_set_new(o, "debug", json_boolean(id->attrs.debug));
+		json_object_set_new(o, "date", json_string(date));
+		json_object_set_new(o, "manifest_sgx", json_string(output));
+		json_object_set_new(o, "sigdata", json_string(gendata));
+		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (!s)
+			return CLI_EXIT_FAILURE;
+		puts(s);
+		free(s);
+		return CLI_EXIT_OK;
+	}
+	printf("MRENCLAVE:      %s\nPAYLOAD SHA256: %s\nISVPRODID: %u  ISVSVN: %u  DEBUG: %s  "
+	       "DATE: %s\nwrote %s and %s; have the key holder check it ('ppml sigstruct show "
+	       "--payload %s') and sign it, e.g.\n  openssl dgst -sha256 -sign enclave-key.pem "
+	       "-out sig.bin %s\n",
+	       mre, dig, id->params.isv_prod_id, id->params.isv_svn, id->attrs.debug ? "true" : "false",
+	       date, output, gendata, gendata, gendata);
+	return CLI_EXIT_OK;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -142,13 +289,21 @@ int cmd_sign(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"module", required_argument, NULL, 'M'},
 		{"pin-file", required_argument, NULL, 'N'},
+		{"gendata", required_argument, NULL, 'G'},
+		{"catsig", no_argument, NULL, 'c'},
+		{"sigdata", required_argument, NULL, 'S'},
+		{"public-key", required_argument, NULL, 'p'},
+		{"signature", required_argument, NULL, 'g'},
 		{"allow-debug", no_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *manifest = NULL, *output = NULL, *keyfile = NULL, *sigfile = NULL;
 	const char *pass = NULL, *libpal = NULL, *date = NULL, *chroot_dir = NULL;
-	const char *depfile = NULL, *module = NULL, *pin_file = NULL;
-	int json = 0, quiet = 0, allow_debug = 0, c, rc = CLI_EXIT_FAILURE;
+	const char *depfile = NULL, *gendata = NULL, *sigdata = NULL, *pubfile = NULL;
+	const char *sigbin = NULL, *module = NULL, *pin_file = NULL;
+	int json = 0, quiet = 0, catsig = 0, allow_debug = 0, c, rc = CLI_EXIT_FAILURE;
+	uint8_t payload[PPML_SGX_PAYLOAD_SIZE], *given = NULL, *signature = NULL;
+	size_t given_len = 0, signature_len = 0;
 	struct ppml_pkcs11_key *p11 = NULL;
 	char *sigfile_alloc = NULL, date_buf[16];
 	struct ppml_err err = {0};
@@ -184,6 +339,11 @@ int cmd_sign(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'M': module = optarg; break;
 		case 'N': pin_file = optarg; break;
+		case 'G': gendata = optarg; break;
+		case 'c': catsig = 1; break;
+		case 'S': sigdata = optarg; break;
+		case 'p': pubfile = optarg; break;
+		case 'g': sigbin = optarg; break;
 		case 'A': allow_debug = 1; break;
 		case ':':
 			return cli_usage_error("sign", "option '%s' needs a value", argv[optind - 1]);
@@ -195,9 +355,25 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
 	if (!manifest || !output)
 		return cli_usage_error("sign", "--manifest and --output are required");
-	if (!keyfile)
-		return cli_usage_error("sign", "--key is required (for signing without the key, "
-					       "see two-step signing in docs/ppml-sign.md)");
+	if (gendata && (catsig || keyfile))
+		return cli_usage_error("sign", "--gendata needs no key and cannot be combined with "
+					       "--catsig or --key");
+	if (catsig) {
+		if (keyfile)
+			return cli_usage_error("sign", "--catsig takes --public-key, not --key");
+		if (!sigdata || !pubfile || !sigbin)
+			return cli_usage_error("sign", "--catsig needs --sigdata (from --gendata), "
+						       "--public-key and --signature");
+		if (date)
+			return cli_usage_error("sign", "--catsig takes the date from --sigdata; "
+						       "drop --date");
+	} else if (sigdata || pubfile || sigbin) {
+		return cli_usage_error("sign", "--sigdata, --public-key and --signature go with "
+					       "--catsig");
+	}
+	if (!keyfile && !gendata && !catsig)
+		return cli_usage_error("sign", "--key is required (to sign without the key on this "
+					       "machine, use --gendata and then --catsig)");
 	if (!libpal) {
 		libpal = ppml_enclave_default_libpal();
 		if (!libpal)
@@ -206,14 +382,14 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (cli_resolve_date(date, date_buf, &err) != PPML_OK)
 		return cli_usage_error("sign", "%s", err.msg);
-	if (!sigfile) {
+	if (!sigfile && !gendata) {
 		sigfile = sigfile_alloc = default_sigfile(manifest);
 		if (!sigfile)
 			goto oom;
 	}
 
 	/* 1. The key, first: key errors show before any manifest work (spec 1). */
-	if (ppml_pkcs11_is_uri(keyfile)) {
+	if (keyfile && ppml_pkcs11_is_uri(keyfile)) {
 		if (pass) {
 			rc = cli_usage_error("sign", "--passphrase-file is for PEM keys; a PKCS#11 "
 						     "token takes its PIN from --pin-file or PKCS11_PIN");
@@ -227,9 +403,14 @@ int cmd_sign(int argc, char **argv)
 		rc = cli_usage_error("sign", "--module and --pin-file need a PKCS#11 key "
 					     "(--key 'pkcs11:token=...;object=...')");
 		goto out;
-	} else if (ppml_key_load_private(keyfile, pass, &key, &err) != PPML_OK ||
-	    ppml_key_check_sgx(key, 1, &err) != PPML_OK) {
+	} else if (keyfile && (ppml_key_load_private(keyfile, pass, &key, &err) != PPML_OK ||
+			       ppml_key_check_sgx(key, 1, &err) != PPML_OK)) {
 		ppml_err_prefix(&err, "%s: ", keyfile);
+		rc = cli_fail("sign", &err);
+		goto out;
+	}
+	if (catsig && (load_catsig_inputs(sigdata, sigbin, pubfile, &given, &given_len,
+					  &signature, &signature_len, &key, &err) != PPML_OK)) {
 		rc = cli_fail("sign", &err);
 		goto out;
 	}
@@ -266,13 +447,23 @@ int cmd_sign(int argc, char **argv)
 	}
 
 	/* 4. SIGSTRUCT (spec 9-10). */
-	if (ppml_sigstruct_parse_date(date_buf, &id.params.date, &err) != PPML_OK) {
+	if (catsig) {
+		/* The date is the one the key holder approved (payload bytes 20..23). */
+		memcpy(&id.params.date, given + 20, 4);
+		if (id.attrs.debug && !allow_debug) {
+			fprintf(stderr, "ppml sign: %s: sgx.debug = true: a debug enclave can be "
+					"inspected by the host, so --catsig (a production path) refuses "
+					"it; pass --allow-debug if this is intended\n", manifest);
+			rc = CLI_EXIT_REFUSED;
+			goto out;
+		}
+	} else if (ppml_sigstruct_parse_date(date_buf, &id.params.date, &err) != PPML_OK) {
 		rc = cli_fail("sign", &err);
 		goto out;
 	}
 	ppml_sigstruct_init(&sig, &id.params);
 	/* A token key is a production key: no debug enclave unless asked for. */
-	if (p11 && (id.params.attributes_flags & PPML_SGX_FLAGS_DEBUG) && !allow_debug) {
+	if (p11 && id.attrs.debug && !allow_debug) {
 		ppml_err_set(&err, PPML_E_REFUSED,
 			     "%s: refusing to sign a debug enclave (sgx.debug = true) with a PKCS#11 "
 			     "production key; set sgx.debug = false, or pass --allow-debug if intended",
@@ -280,9 +471,19 @@ int cmd_sign(int argc, char **argv)
 		rc = cli_fail("sign", &err);
 		goto out;
 	}
-	if ((p11 ? cli_pkcs11_sign_sigstruct(p11, key, &sig, &err)
-		 : ppml_sigstruct_sign(&sig, key, &err)) != PPML_OK ||
-	    ppml_sigstruct_mrsigner(&sig, mrsigner, &err) != PPML_OK) {
+	ppml_sigstruct_payload(&sig, payload);
+	if (catsig) {
+		if (payload_mismatch(payload, given, sigdata, &err) != PPML_OK ||
+		    assemble_with_key(payload, key, signature, signature_len, &sig, &err) != PPML_OK) {
+			rc = cli_fail("sign", &err);
+			goto out;
+		}
+	} else if (key && (p11 ? cli_pkcs11_sign_sigstruct(p11, key, &sig, &err)
+			       : ppml_sigstruct_sign(&sig, key, &err)) != PPML_OK) {
+		rc = cli_fail("sign", &err);
+		goto out;
+	}
+	if (!gendata && ppml_sigstruct_mrsigner(&sig, mrsigner, &err) != PPML_OK) {
 		rc = cli_fail("sign", &err);
 		goto out;
 	}
@@ -292,9 +493,12 @@ int cmd_sign(int argc, char **argv)
 	if (!outs)
 		goto oom;
 	if (ppml_outputs_stage(outs, output, sgx.data, sgx.len, 0644, &err) != PPML_OK ||
-	    ppml_outputs_stage(outs, sigfile, &sig, sizeof(sig), 0644, &err) != PPML_OK ||
-	    (depfile && write_depfile(outs, depfile, output, sigfile, manifest, libpal,
-				      p11 ? NULL : keyfile,
+	    (gendata && ppml_outputs_stage(outs, gendata, payload, sizeof(payload), 0644, &err) !=
+				PPML_OK) ||
+	    (!gendata && ppml_outputs_stage(outs, sigfile, &sig, sizeof(sig), 0644, &err) !=
+				 PPML_OK) ||
+	    (depfile && write_depfile(outs, depfile, output, gendata ? gendata : sigfile, manifest,
+				      libpal, keyfile ? (p11 ? NULL : keyfile) : pubfile,
 				      res, &err) != PPML_OK) ||
 	    ppml_outputs_commit(outs, &err) != PPML_OK) {
 		rc = cli_fail("sign", &err);
@@ -303,6 +507,10 @@ int cmd_sign(int argc, char **argv)
 
 	if (!quiet && !json)
 		cli_print_layout(stdout, &id, &layout);
+	if (gendata) {
+		rc = print_gendata(&id, payload, date_buf, output, gendata, json);
+		goto out;
+	}
 	rc = cli_print_identity(stdout, &id, mrsigner, date_buf, output, sigfile, json)
 		     ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 	goto out;
@@ -319,5 +527,7 @@ out:
 	EVP_PKEY_free(key);
 	ppml_pkcs11_key_free(p11);
 	free(sigfile_alloc);
+	free(given);
+	free(signature);
 	return rc;
 }

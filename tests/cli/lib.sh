@@ -16,3 +16,25 @@ need_shared() {
 	if [ "${CI:-}" = true ]; then fail "$1" "$PPML_SHARED missing and CI=true"; else skip "$1" "../shared is absent"; fi
 	return 1
 }
+
+# copy_vector NAME DIR: a writable copy of a gramine-v1.9 vector, with v11's symlinks restored (the shared
+# copy stores them as text files holding the target) and v12's big file generated.
+copy_vector() {
+	rm -rf "$2" && cp -r "$PPML_SHARED/vectors/gramine-v1.9/$1" "$2" && chmod -R u+w "$2" || return 1
+	rm -f "$2/app.manifest.sgx" "$2/app.sig"
+	if [ "$1" = v11_trusted_dir ]; then
+		(cd "$2/files/model" && rm linked_dir link-to-config.json &&
+			ln -s ../other linked_dir && ln -s ../other/config.json link-to-config.json)
+	fi
+	if [ -f "$2/GENERATE.txt" ]; then
+		# Lines "PATH=p SIZE=n SHA256=h NAME=l": read as data, never evaluated.
+		grep '^PATH=' "$2/GENERATE.txt" | while read -r f_path f_size f_sha f_name; do
+			f_path=${f_path#PATH=} f_size=${f_size#SIZE=} f_sha=${f_sha#SHA256=} f_name=${f_name#NAME=}
+			openssl enc -aes-128-ctr -K "$(printf %s "$f_name" | sha256sum | cut -c1-32)" \
+				-iv 00000000000000000000000000000000 -nosalt -in /dev/zero 2>/dev/null |
+				head -c "$f_size" >"$2/$f_path"
+			echo "$f_sha  $2/$f_path" | sha256sum -c --quiet || return 1
+		done
+	fi
+}
+

@@ -6,27 +6,6 @@
 need_shared sign_vectors || exit 0
 V="$PPML_SHARED/vectors/gramine-v1.9"
 
-# copy_vector NAME DIR: a writable copy, with v11's symlinks restored (the shared
-# copy stores them as text files holding the target) and v12's big file generated.
-copy_vector() {
-	rm -rf "$2" && cp -r "$V/$1" "$2" && chmod -R u+w "$2" || return 1
-	rm -f "$2/app.manifest.sgx" "$2/app.sig"
-	if [ "$1" = v11_trusted_dir ]; then
-		(cd "$2/files/model" && rm linked_dir link-to-config.json &&
-			ln -s ../other linked_dir && ln -s ../other/config.json link-to-config.json)
-	fi
-	if [ -f "$2/GENERATE.txt" ]; then
-		# Lines "PATH=p SIZE=n SHA256=h NAME=l": read as data, never evaluated.
-		grep '^PATH=' "$2/GENERATE.txt" | while read -r f_path f_size f_sha f_name; do
-			f_path=${f_path#PATH=} f_size=${f_size#SIZE=} f_sha=${f_sha#SHA256=} f_name=${f_name#NAME=}
-			openssl enc -aes-128-ctr -K "$(printf %s "$f_name" | sha256sum | cut -c1-32)" \
-				-iv 00000000000000000000000000000000 -nosalt -in /dev/zero 2>/dev/null |
-				head -c "$f_size" >"$2/$f_path"
-			echo "$f_sha  $2/$f_path" | sha256sum -c --quiet || return 1
-		done
-	fi
-}
-
 sign_in() { # DIR INPUT [extra args]: runs ppml sign in DIR with the vector's date
 	local d=$1 in=$2 date; shift 2
 	date=$(sed -n 's/.*"sign_date": "\([0-9-]*\)".*/\1/p' "$d/expected.json")
