@@ -211,9 +211,9 @@ static ppml_status find_token(struct ppml_pkcs11_key *k, const struct ppml_pkcs1
 				  k->module);
 	else if (matches == 0)
 		st = ppml_err_set(err, PPML_E_NOTFOUND,
-				  "PKCS#11 token not found: no token matches %s%s%s; tokens present: %s",
+				  "PKCS#11 token not found: no token matches %s%s; tokens present: %s",
 				  uri->token ? "token=" : "the URI", uri->token ? uri->token : "",
-				  uri->token ? "" : "", listed);
+				  shown ? listed : "none initialised");
 	else if (matches > 1)
 		st = ppml_err_set(err, PPML_E_INPUT,
 				  "%zu PKCS#11 tokens match the URI; name one with token= (tokens present: %s)",
