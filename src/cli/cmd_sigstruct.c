@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ppml sigstruct show|verify: SGX SIGSTRUCT files (spec sections 8-10). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -10,17 +12,23 @@
 #include "ppml/buf.h"
 #include "ppml/file.h"
 #include "ppml/hex.h"
+#include "ppml/limits.h"
+#include "ppml/measure.h"
 #include "ppml/sigstruct.h"
 
 const char cmd_sigstruct_usage[] =
 	"usage: ppml sigstruct show FILE.sig [--json]\n"
-	"       ppml sigstruct verify FILE.sig\n"
+	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx --libpal libpal.so\n"
+	"                                       --enclave-size SIZE --max-threads N [--edmm]]\n"
 	"\n"
 	"show     prints every SIGSTRUCT field with the attribute, XFRM and MISCSELECT bits\n"
 	"         decoded, MRENCLAVE and MRSIGNER (SHA-256 of the little-endian modulus).\n"
 	"verify   checks the RSA-3072 signature over header and body with the embedded\n"
 	"         modulus (e=3) and the Q1/Q2 values; prints OK (exit 0) or the failed\n"
-	"         check (exit 1).\n";
+	"         check (exit 1).  With --manifest and --libpal it also re-measures the\n"
+	"         enclave (Gramine v1.9 layout) and requires MRENCLAVE to match.  Until the\n"
+	"         manifest reader lands, give sgx.enclave_size (Gramine syntax, e.g. 64G),\n"
+	"         sgx.max_threads and sgx.edmm_enable as they appear in the manifest.\n";
 
 struct bitname {
 	uint64_t bit;
@@ -221,7 +229,50 @@ out:
 	return rc;
 }
 
-static int verify(const char *path)
+/* What `verify` re-measures against; all NULL/0 = signature checks only. */
+struct remeasure {
+	const char *manifest, *libpal, *enclave_size, *max_threads;
+	int edmm;
+};
+
+static int check_measurement(const struct ppml_sgx_sigstruct *s, const struct remeasure *r,
+			     struct ppml_err *err)
+{
+	struct ppml_measure_input in = {0};
+	uint8_t *manifest = NULL, *pal = NULL;
+	size_t mlen = 0, plen = 0;
+	unsigned long threads;
+	char *end;
+	ppml_status st;
+
+	errno = 0;
+	threads = strtoul(r->max_threads, &end, 10);
+	if (errno || end == r->max_threads || *end || r->max_threads[0] == '-' || threads == 0 ||
+	    threads > PPML_SGX_MAX_THREADS) {
+		st = ppml_err_set(err, PPML_E_INPUT, "--max-threads '%s': expected 1..%u", r->max_threads,
+				  PPML_SGX_MAX_THREADS);
+		goto out;
+	}
+	in.max_threads = (uint32_t)threads;
+	in.edmm_enable = r->edmm;
+	if ((st = ppml_sgx_parse_size(r->enclave_size, "--enclave-size", &in.enclave_size, err)) != PPML_OK)
+		goto out;
+	if ((st = ppml_file_read(r->manifest, PPML_SGX_MAX_MANIFEST_SIZE, &manifest, &mlen, err)) != PPML_OK ||
+	    (st = ppml_file_read(r->libpal, PPML_SGX_MAX_PAL_SIZE, &pal, &plen, err)) != PPML_OK)
+		goto out;
+	in.manifest = manifest;
+	in.manifest_len = mlen;
+	in.pal = pal;
+	in.pal_len = plen;
+	in.pal_name = r->libpal;
+	st = ppml_sigstruct_check_mrenclave(s, &in, err);
+out:
+	free(manifest);
+	free(pal);
+	return st;
+}
+
+static int verify(const char *path, const struct remeasure *r)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
@@ -233,11 +284,15 @@ static int verify(const char *path)
 		ppml_err_prefix(&err, "%s: ", path);
 		return cli_fail("sigstruct", &err);
 	}
+	if (r->manifest && check_measurement(&s, r, &err) != PPML_OK) {
+		ppml_err_prefix(&err, "%s: ", path);
+		return cli_fail("sigstruct", &err);
+	}
 	if (ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
 		return cli_fail("sigstruct", &err);
 	printf("OK\n");
 	ppml_hex_encode(s.enclave_hash, 32, hex);
-	printf("mrenclave: %s\n", hex);
+	printf("mrenclave: %s%s\n", hex, r->manifest ? " (re-measured, matches)" : "");
 	ppml_hex_encode(mrs, 32, hex);
 	printf("mrsigner:  %s\n", hex);
 	return CLI_EXIT_OK;
@@ -246,22 +301,39 @@ static int verify(const char *path)
 int cmd_sigstruct(int argc, char **argv)
 {
 	const char *file = NULL;
-	int json = 0;
+	struct remeasure r = {0};
+	int json = 0, is_verify;
 	if (argc < 2)
 		return cli_usage_error("sigstruct", "missing subcommand (show or verify)");
+	is_verify = strcmp(argv[1], "verify") == 0;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 && strcmp(argv[1], "show") == 0)
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0 && strcmp(argv[1], "show") == 0)
 			json = 1;
-		else if (!file && argv[i][0] != '-')
-			file = argv[i];
+		else if (is_verify && strcmp(a, "--manifest") == 0 && i + 1 < argc)
+			r.manifest = argv[++i];
+		else if (is_verify && strcmp(a, "--libpal") == 0 && i + 1 < argc)
+			r.libpal = argv[++i];
+		else if (is_verify && strcmp(a, "--enclave-size") == 0 && i + 1 < argc)
+			r.enclave_size = argv[++i];
+		else if (is_verify && strcmp(a, "--max-threads") == 0 && i + 1 < argc)
+			r.max_threads = argv[++i];
+		else if (is_verify && strcmp(a, "--edmm") == 0)
+			r.edmm = 1;
+		else if (!file && a[0] != '-')
+			file = a;
 		else
-			return cli_usage_error("sigstruct", "unexpected argument '%s'", argv[i]);
+			return cli_usage_error("sigstruct", "unexpected argument '%s'", a);
 	}
 	if (!file)
 		return cli_usage_error("sigstruct", "missing FILE.sig");
+	if ((r.manifest || r.libpal || r.enclave_size || r.max_threads || r.edmm) &&
+	    !(r.manifest && r.libpal && r.enclave_size && r.max_threads))
+		return cli_usage_error("sigstruct",
+				       "re-measuring needs --manifest, --libpal, --enclave-size and --max-threads together");
 	if (strcmp(argv[1], "show") == 0)
 		return show(file, json);
-	if (strcmp(argv[1], "verify") == 0)
-		return verify(file);
+	if (is_verify)
+		return verify(file, &r);
 	return cli_usage_error("sigstruct", "unknown subcommand '%s' (show or verify)", argv[1]);
 }

@@ -69,6 +69,26 @@ if need_shared sgx_vectors; then
 	"$PPML" sigstruct verify "$TMP/nonexistent.sig" 2>/dev/null; rc=$?
 	[ $rc -eq 3 ] && pass sigstruct_missing_file_exit3 || fail sigstruct_missing_file_exit3 "rc=$rc"
 
+	# verify --manifest/--libpal re-measures (v02: 256M, 1 thread; v06: EDMM 1024G, 8 threads)
+	d="$V/v02_256M_t1_debug"
+	out=$("$PPML" sigstruct verify "$d/app.sig" --manifest "$d/app.manifest.sgx" --libpal "$d/libpal.so" \
+		--enclave-size 256M --max-threads 1) && echo "$out" | grep -q 're-measured, matches' \
+		&& d6="$V/v06_edmm_default_size" \
+		&& "$PPML" sigstruct verify "$d6/app.sig" --manifest "$d6/app.manifest.sgx" --libpal "$d6/libpal.so" \
+			--enclave-size 1024G --max-threads 8 --edmm >/dev/null \
+		&& pass sigstruct_verify_remeasure || fail sigstruct_verify_remeasure "$out"
+	"$PPML" sigstruct verify "$d/app.sig" --manifest "$V/v03_1G_t4_isv/app.manifest.sgx" --libpal "$d/libpal.so" \
+		--enclave-size 256M --max-threads 1 >/dev/null 2>"$TMP/err"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'MRENCLAVE check failed: SIGSTRUCT ENCLAVEHASH is 577eb033' "$TMP/err" \
+		&& pass sigstruct_verify_remeasure_mismatch || fail sigstruct_verify_remeasure_mismatch "rc=$rc $(cat "$TMP/err")"
+	"$PPML" sigstruct verify "$d/app.sig" --manifest "$d/app.manifest.sgx" --libpal "$d/libpal.so" \
+		--enclave-size 256M --max-threads 2 --edmm >/dev/null 2>&1; rc1=$?
+	"$PPML" sigstruct verify "$d/app.sig" --manifest "$d/app.manifest.sgx" 2>/dev/null; rc2=$?
+	"$PPML" sigstruct verify "$d/app.sig" --manifest "$d/app.manifest.sgx" --libpal "$d/libpal.so" \
+		--enclave-size 256m --max-threads 1 2>/dev/null; rc3=$?
+	[ $rc1 -eq 1 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 3 ] && pass sigstruct_verify_remeasure_params \
+		|| fail sigstruct_verify_remeasure_params "rc=$rc1/$rc2/$rc3"
+
 	exp=$(jq -r .mrsigner "$V/v01_defaults/expected.json")
 	openssl rsa -in "$V/v01_defaults/key.pem" -RSAPublicKey_out -out "$TMP/pk1.pem" 2>/dev/null
 	openssl rsa -in "$V/v01_defaults/key.pem" -traditional -out "$TMP/trad.pem" 2>/dev/null

@@ -40,6 +40,7 @@ static size_t make_elf(uint8_t *b, size_t cap)
 		w64(ph + 16, 0x1000ull * i);
 		w64(ph + 32, 0x1000);
 		w64(ph + 40, i ? 0x3000 : 0x1000);
+		w64(ph + 48, 0x1000);
 	}
 	return len;
 }
@@ -108,12 +109,18 @@ TEST(elf_must_fail)
 	w64(elfbuf + 64 + 40, 0x800);
 	expect_fail(n, "program header 0: p_filesz (0x1000) > p_memsz (0x800)");
 	make_elf(elfbuf, n);
-	w64(elfbuf + 64 + 16, UINT64_MAX - 0x100);
+	w64(elfbuf + 64 + 16, UINT64_MAX - 0xfff);
 	expect_fail(n, "p_vaddr+p_memsz");
 	make_elf(elfbuf, n);
 	w32(elfbuf + 64, 6);
 	w32(elfbuf + 64 + 56, 6);
 	expect_fail(n, "no PT_LOAD");
+	make_elf(elfbuf, n);
+	w64(elfbuf + 64 + 56 + 48, 0x1800);
+	expect_fail(n, "program header 1: p_align (0x1800) is not a power of two");
+	make_elf(elfbuf, n);
+	w64(elfbuf + 64 + 56 + 16, 0x1010);
+	expect_fail(n, "program header 1: p_offset (0x1000) and p_vaddr (0x1010) differ modulo p_align");
 	make_elf(elfbuf, n);
 	expect_fail(0, "truncated");
 }
@@ -166,6 +173,10 @@ TEST(sigstruct_flips_refused)
 	sig[512] ^= 4;
 	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_E_INPUT && strstr(err.msg, "EXPONENT"));
 	sig[512] ^= 4;
+	sig[1030] ^= 0x10;
+	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_E_INPUT &&
+	      strstr(err.msg, "reserved bytes at offset 1030"));
+	sig[1030] ^= 0x10;
 	CHECK(ppml_sigstruct_parse(sig, len - 1, &s, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_OK);
 }

@@ -237,7 +237,7 @@ out:
 	free(expected);
 }
 
-TEST(v19_vectors_byte_identical)
+TEST(all_v_vectors_byte_identical)
 {
 	char names[64][64], dir[1024], why[1024], fails[4096] = "";
 	int n;
@@ -366,7 +366,7 @@ TEST(parse_size_python_syntax)
 		CHECKF(ppml_sgx_parse_size(bad[i], "x", &v, &err) != PPML_OK, "\"%s\" accepted", bad[i]);
 }
 
-TEST(v02_layout_matches_sign_log)
+TEST(v03_layout_matches_sign_log)
 {
 	char dir[1024], *manifest, *pal, *log, *mem;
 	size_t mlen = 0, plen = 0;
@@ -401,12 +401,12 @@ TEST(v02_layout_matches_sign_log)
 
 int main(void)
 {
-	RUN(v19_vectors_byte_identical);
+	RUN(all_v_vectors_byte_identical);
 	RUN(e06_enclave_too_small);
 	RUN(e01_e02_keys_refused);
 	RUN(e03_mpx_unspecified);
 	RUN(v20_xfrm_and_v18_date);
 	RUN(parse_size_python_syntax);
-	RUN(v02_layout_matches_sign_log);
+	RUN(v03_layout_matches_sign_log);
 	HARNESS_EXIT();
 }
