@@ -3,6 +3,10 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include <stdint.h>
 
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/pem.h>
+
 #include "harness.h"
 #include "ppml/elf.h"
 #include "ppml/file.h"
@@ -227,6 +231,26 @@ TEST(keygen_roundtrip_encrypted)
 	CHECK(ppml_key_load_private(kp, pp, &k2, &err) == PPML_OK);
 	CHECK(k2 && ppml_key_mrsigner(k, a, &err) == PPML_OK && ppml_key_mrsigner(k2, b, &err) == PPML_OK &&
 	      memcmp(a, b, 32) == 0);
+	/* wrong passphrase; a public key where a private one is needed */
+	REQUIRE(ppml_file_write_atomic(pp, "wrong", 5, 0600, 0, &err) == PPML_OK);
+	EVP_PKEY_free(k2);
+	k2 = NULL;
+	CHECK(ppml_key_load_private(kp, pp, &k2, &err) == PPML_E_INPUT && strstr(err.msg, "wrong passphrase"));
+	{
+		char pub[256];
+		BIO *bio = BIO_new(BIO_s_mem());
+		BUF_MEM *bm = NULL;
+		snprintf(pub, sizeof(pub), "%s/pub.pem", dir);
+		REQUIRE(bio && PEM_write_bio_PUBKEY(bio, k) == 1 && BIO_get_mem_ptr(bio, &bm) == 1);
+		REQUIRE(ppml_file_write_atomic(pub, bm->data, bm->length, 0644, 0, &err) == PPML_OK);
+		BIO_free(bio);
+		REQUIRE(ppml_key_load_public(pub, NULL, &k2, &err) == PPML_OK);
+		CHECK(ppml_key_check_sgx(k2, 0, &err) == PPML_OK);
+		CHECK(ppml_key_check_sgx(k2, 1, &err) == PPML_E_INPUT);
+		CHECK_STREQ(err.msg, "Invalid key: expected RSA private key, found RSAPublicKey instance");
+		CHECK(ppml_key_mrsigner(k2, b, &err) == PPML_OK && memcmp(a, b, 32) == 0);
+		unlink(pub);
+	}
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(k2);
 	unlink(kp);
