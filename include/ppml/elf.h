@@ -36,7 +36,8 @@ struct ppml_elf {
  * ELFDATA2LSB, EV_CURRENT, EM_X86_64, ET_EXEC/ET_DYN, e_phentsize, the program
  * header table inside the file (overflow-safe), at most PPML_SGX_MAX_PHDRS
  * headers, and for each PT_LOAD p_offset+p_filesz within the file,
- * p_filesz <= p_memsz, p_vaddr+p_memsz without overflow, and at least one
+ * p_filesz <= p_memsz, p_align 0/1/a power of two with p_offset == p_vaddr
+ * modulo p_align (gABI), p_vaddr+p_memsz within 2^47, and at least one
  * PT_LOAD.  `name` prefixes messages ("libpal.so: program header 2: ...").
  * On success *out owns loads; release with ppml_elf_cleanup.  Thread-safe.
  */

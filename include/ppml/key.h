@@ -33,7 +33,9 @@ ppml_status ppml_key_load_public(const char *path, const char *passphrase_file, 
 
 /*
  * Gramine's key checks, in its order and with its text (PPML_E_INPUT):
- *   "Invalid key: expected RSA private key, found <type>"   (need_private or any non-RSA)
+ *   "Invalid key: expected RSA private key, found <Class> instance"  (any non-RSA key, or a
+ *       public key when need_private; <Class> is python-cryptography's class name as Gramine
+ *       prints it, e.g. EllipticCurvePrivateKey, Ed25519PrivateKey, RSAPublicKey)
  *   "Invalid RSA key: expected key size 3072, got 2048"
  *   "Invalid RSA key: expected exponent 3, got 65537"
  */

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "ppml/err.h"
+#include "ppml/measure.h"
 #include "ppml/sgx.h"
 
 /* Manifest values that decide the attributes (section 8), already extracted.
@@ -81,7 +82,8 @@ ppml_status ppml_sigstruct_sign(struct ppml_sgx_sigstruct *s, EVP_PKEY *key, str
 	PPML_WARN_UNUSED;
 
 /*
- * Strict parse: exactly 1808 bytes, HEADER and HEADER2 constants, EXPONENT 3.
+ * Strict parse: exactly 1808 bytes, HEADER and HEADER2 constants, EXPONENT 3,
+ * and zero reserved bytes at [1028,1040) (the only unsigned, unchecked range).
  * PPML_E_INPUT names the offending field.  Does NOT verify the signature.
  */
 ppml_status ppml_sigstruct_parse(const uint8_t *data, size_t len, struct ppml_sgx_sigstruct *out,
@@ -95,6 +97,18 @@ ppml_status ppml_sigstruct_parse(const uint8_t *data, size_t len, struct ppml_sg
  * that failed.
  */
 ppml_status ppml_sigstruct_verify(const struct ppml_sgx_sigstruct *s, struct ppml_err *err)
+	PPML_WARN_UNUSED;
+
+/*
+ * Re-measures the enclave from *in (ppml_measure_mrenclave: manifest.sgx bytes,
+ * PAL, enclave_size, max_threads, edmm) and compares the result with
+ * ENCLAVEHASH in constant time.  PPML_E_REFUSED with both values on a
+ * mismatch; measurement errors pass through (e.g. PPML_E_INPUT "Enclave size
+ * is not large enough").  Checks only MRENCLAVE: call ppml_sigstruct_verify
+ * for the signature, and both must pass.
+ */
+ppml_status ppml_sigstruct_check_mrenclave(const struct ppml_sgx_sigstruct *s,
+					   const struct ppml_measure_input *in, struct ppml_err *err)
 	PPML_WARN_UNUSED;
 
 /* Section 10: MRSIGNER = SHA-256 of the 384-byte little-endian MODULUS field. */

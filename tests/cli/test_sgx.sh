@@ -84,5 +84,9 @@ if need_shared sgx_vectors; then
 fi
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/ec.pem" 2>/dev/null
 "$PPML" keygen --mrsigner "$TMP/ec.pem" 2>"$TMP/err"; rc=$?
-[ $rc -ne 0 ] && grep -q 'Invalid key: expected RSA private key, found EC' "$TMP/err" \
+[ $rc -ne 0 ] && grep -q 'Invalid key: expected RSA private key, found EllipticCurvePrivateKey instance' "$TMP/err" \
 	&& pass keygen_rejects_ec || fail keygen_rejects_ec "rc=$rc $(cat "$TMP/err")"
+openssl genpkey -algorithm ED25519 -out "$TMP/ed.pem" 2>/dev/null
+"$PPML" keygen --mrsigner "$TMP/ed.pem" 2>"$TMP/err"; rc=$?
+[ $rc -eq 3 ] && grep -q 'found Ed25519PrivateKey instance' "$TMP/err" \
+	&& pass keygen_rejects_ed25519 || fail keygen_rejects_ed25519 "rc=$rc $(cat "$TMP/err")"

@@ -3,6 +3,10 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include <stdint.h>
 
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/pem.h>
+
 #include "harness.h"
 #include "ppml/elf.h"
 #include "ppml/file.h"
@@ -40,6 +44,7 @@ static size_t make_elf(uint8_t *b, size_t cap)
 		w64(ph + 16, 0x1000ull * i);
 		w64(ph + 32, 0x1000);
 		w64(ph + 40, i ? 0x3000 : 0x1000);
+		w64(ph + 48, 0x1000);
 	}
 	return len;
 }
@@ -108,12 +113,18 @@ TEST(elf_must_fail)
 	w64(elfbuf + 64 + 40, 0x800);
 	expect_fail(n, "program header 0: p_filesz (0x1000) > p_memsz (0x800)");
 	make_elf(elfbuf, n);
-	w64(elfbuf + 64 + 16, UINT64_MAX - 0x100);
+	w64(elfbuf + 64 + 16, UINT64_MAX - 0xfff);
 	expect_fail(n, "p_vaddr+p_memsz");
 	make_elf(elfbuf, n);
 	w32(elfbuf + 64, 6);
 	w32(elfbuf + 64 + 56, 6);
 	expect_fail(n, "no PT_LOAD");
+	make_elf(elfbuf, n);
+	w64(elfbuf + 64 + 56 + 48, 0x1800);
+	expect_fail(n, "program header 1: p_align (0x1800) is not a power of two");
+	make_elf(elfbuf, n);
+	w64(elfbuf + 64 + 56 + 16, 0x1010);
+	expect_fail(n, "program header 1: p_offset (0x1000) and p_vaddr (0x1010) differ modulo p_align");
 	make_elf(elfbuf, n);
 	expect_fail(0, "truncated");
 }
@@ -166,6 +177,10 @@ TEST(sigstruct_flips_refused)
 	sig[512] ^= 4;
 	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_E_INPUT && strstr(err.msg, "EXPONENT"));
 	sig[512] ^= 4;
+	sig[1030] ^= 0x10;
+	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_E_INPUT &&
+	      strstr(err.msg, "reserved bytes at offset 1030"));
+	sig[1030] ^= 0x10;
 	CHECK(ppml_sigstruct_parse(sig, len - 1, &s, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse(sig, len, &s, &err) == PPML_OK);
 }
@@ -216,6 +231,26 @@ TEST(keygen_roundtrip_encrypted)
 	CHECK(ppml_key_load_private(kp, pp, &k2, &err) == PPML_OK);
 	CHECK(k2 && ppml_key_mrsigner(k, a, &err) == PPML_OK && ppml_key_mrsigner(k2, b, &err) == PPML_OK &&
 	      memcmp(a, b, 32) == 0);
+	/* wrong passphrase; a public key where a private one is needed */
+	REQUIRE(ppml_file_write_atomic(pp, "wrong", 5, 0600, 0, &err) == PPML_OK);
+	EVP_PKEY_free(k2);
+	k2 = NULL;
+	CHECK(ppml_key_load_private(kp, pp, &k2, &err) == PPML_E_INPUT && strstr(err.msg, "wrong passphrase"));
+	{
+		char pub[256];
+		BIO *bio = BIO_new(BIO_s_mem());
+		BUF_MEM *bm = NULL;
+		snprintf(pub, sizeof(pub), "%s/pub.pem", dir);
+		REQUIRE(bio && PEM_write_bio_PUBKEY(bio, k) == 1 && BIO_get_mem_ptr(bio, &bm) == 1);
+		REQUIRE(ppml_file_write_atomic(pub, bm->data, bm->length, 0644, 0, &err) == PPML_OK);
+		BIO_free(bio);
+		REQUIRE(ppml_key_load_public(pub, NULL, &k2, &err) == PPML_OK);
+		CHECK(ppml_key_check_sgx(k2, 0, &err) == PPML_OK);
+		CHECK(ppml_key_check_sgx(k2, 1, &err) == PPML_E_INPUT);
+		CHECK_STREQ(err.msg, "Invalid key: expected RSA private key, found RSAPublicKey instance");
+		CHECK(ppml_key_mrsigner(k2, b, &err) == PPML_OK && memcmp(a, b, 32) == 0);
+		unlink(pub);
+	}
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(k2);
 	unlink(kp);

@@ -137,7 +137,7 @@ static int list_vectors(const char *shared, char prefix, char names[][64], int m
 	return n;
 }
 
-static int g_mrenclave_ok, g_sig_ok, g_mrsigner_ok, g_total;
+static int g_layout_ok, g_mrenclave_ok, g_sig_ok, g_mrsigner_ok, g_total;
 
 /* Runs one successful vector; returns NULL or a failure description in why. */
 static void run_vector(const char *dir, char *why, size_t whylen)
@@ -152,7 +152,10 @@ static void run_vector(const char *dir, char *why, size_t whylen)
 	EVP_PKEY *key = NULL;
 	char keypath[1024], hex[65];
 	uint8_t mr[32], mrs[32], mrs2[32];
-	const char *date;
+	const char *date, *mem, *end;
+	char *log = NULL;
+	struct ppml_sgx_layout layout = {0};
+	struct ppml_buf lb = {0};
 
 	memset(&v, 0, sizeof(v));
 	memset(&sp, 0, sizeof(sp));
@@ -178,10 +181,21 @@ static void run_vector(const char *dir, char *why, size_t whylen)
 	v.in.pal = (const uint8_t *)pal;
 	v.in.pal_len = plen;
 	g_total++;
-	if (ppml_measure_mrenclave(&v.in, mr, NULL, &err) != PPML_OK) {
+	if (ppml_measure_mrenclave(&v.in, mr, &layout, &err) != PPML_OK) {
 		snprintf(why, whylen, "measure: %s", err.msg);
 		goto out;
 	}
+	/* The layout printout must equal sign.log's "Memory:" section. */
+	log = read_text(dir, "sign.log", NULL);
+	mem = log ? strstr(log, "Memory:\n") : NULL;
+	end = mem ? strstr(mem, "Measurement:\n") : NULL;
+	if (!end || ppml_measure_layout_format(&layout, &lb) != PPML_OK ||
+	    (size_t)(end - mem) - strlen("Memory:\n") != lb.len ||
+	    memcmp(mem + strlen("Memory:\n"), lb.data, lb.len) != 0) {
+		snprintf(why, whylen, "layout differs from sign.log");
+		goto out;
+	}
+	g_layout_ok++;
 	ppml_hex_encode(mr, 32, hex);
 	if (strcmp(hex, json_string_value(json_object_get(ex, "mrenclave"))) != 0) {
 		snprintf(why, whylen, "MRENCLAVE %s != expected", hex);
@@ -229,6 +243,9 @@ static void run_vector(const char *dir, char *why, size_t whylen)
 	}
 	g_mrsigner_ok++;
 out:
+	ppml_buf_free(&lb);
+	ppml_measure_layout_cleanup(&layout);
+	free(log);
 	EVP_PKEY_free(key);
 	json_decref(ex);
 	free(manifest);
@@ -237,7 +254,7 @@ out:
 	free(expected);
 }
 
-TEST(v19_vectors_byte_identical)
+TEST(all_v_vectors_byte_identical)
 {
 	char names[64][64], dir[1024], why[1024], fails[4096] = "";
 	int n;
@@ -247,12 +264,12 @@ TEST(v19_vectors_byte_identical)
 	for (int i = 0; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%s/vectors/gramine-v1.9/%s", shared, names[i]);
 		run_vector(dir, why, sizeof(why));
-		printf("# %s: %s\n", names[i], why[0] ? why : "MRENCLAVE, .sig, MRSIGNER identical");
+		printf("# %s: %s\n", names[i], why[0] ? why : "layout, MRENCLAVE, .sig, MRSIGNER identical");
 		if (why[0])
 			snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails), " %s(%s)", names[i], why);
 	}
-	printf("# vectors: %d, MRENCLAVE identical %d, .sig identical %d, MRSIGNER identical %d\n",
-	       g_total, g_mrenclave_ok, g_sig_ok, g_mrsigner_ok);
+	printf("# vectors: %d, layout = sign.log %d, MRENCLAVE identical %d, .sig identical %d, MRSIGNER identical %d\n",
+	       g_total, g_layout_ok, g_mrenclave_ok, g_sig_ok, g_mrsigner_ok);
 	CHECKF(fails[0] == 0, "failed:%s", fails);
 	CHECK(g_total == n && g_sig_ok == n);
 }
@@ -367,7 +384,7 @@ TEST(parse_size_python_syntax)
 		CHECKF(ppml_sgx_parse_size(bad[i], "x", &v, &err) != PPML_OK, "\"%s\" accepted", bad[i]);
 }
 
-TEST(v02_layout_matches_sign_log)
+TEST(v03_layout_matches_sign_log)
 {
 	char dir[1024], *manifest, *pal, *log, *mem;
 	size_t mlen = 0, plen = 0;
@@ -402,12 +419,12 @@ TEST(v02_layout_matches_sign_log)
 
 int main(void)
 {
-	RUN(v19_vectors_byte_identical);
+	RUN(all_v_vectors_byte_identical);
 	RUN(e06_enclave_too_small);
 	RUN(e01_e02_keys_refused);
 	RUN(e03_mpx_unspecified);
 	RUN(v20_xfrm_and_v18_date);
 	RUN(parse_size_python_syntax);
-	RUN(v02_layout_matches_sign_log);
+	RUN(v03_layout_matches_sign_log);
 	HARNESS_EXIT();
 }

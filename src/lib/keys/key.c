@@ -130,10 +130,30 @@ ppml_status ppml_key_load_public(const char *path, const char *passphrase_file, 
 static int has_private(const EVP_PKEY *key)
 {
 	BIGNUM *d = NULL;
-	int ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_D, &d) == 1;
+	size_t n = 0;
+	int ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_D, &d) == 1 ||
+		 EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 ||
+		 EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0, &n) == 1;
 	BN_clear_free(d);
 	ERR_clear_error();
 	return ok;
+}
+
+/* Gramine prints `type(key).__name__` of the python-cryptography object; map
+ * OpenSSL's key type to that class name ("EllipticCurvePrivateKey"). */
+static void python_key_class(const EVP_PKEY *key, char *out, size_t cap)
+{
+	static const struct { const char *ossl, *py; } map[] = {
+		{"RSA", "RSA"}, {"RSA-PSS", "RSA"}, {"EC", "EllipticCurve"}, {"SM2", "EllipticCurve"},
+		{"DSA", "DSA"}, {"DH", "DH"}, {"DHX", "DH"}, {"ED25519", "Ed25519"},
+		{"ED448", "Ed448"}, {"X25519", "X25519"}, {"X448", "X448"},
+	};
+	const char *t = EVP_PKEY_get0_type_name(key), *py = NULL;
+	for (size_t i = 0; t && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(t, map[i].ossl) == 0)
+			py = map[i].py;
+	snprintf(out, cap, "%s%s", py ? py : t ? t : "Unknown",
+		 has_private(key) ? "PrivateKey" : "PublicKey");
 }
 
 ppml_status ppml_key_check_sgx(const EVP_PKEY *key, int need_private, struct ppml_err *err)
@@ -143,14 +163,12 @@ ppml_status ppml_key_check_sgx(const EVP_PKEY *key, int need_private, struct ppm
 	ppml_status st = PPML_OK;
 	int bits;
 
-	if (!EVP_PKEY_is_a(key, "RSA")) {
-		const char *t = EVP_PKEY_get0_type_name(key);
-		return ppml_err_set(err, PPML_E_INPUT, "Invalid key: expected RSA private key, found %s",
-				    t ? t : "unknown key type");
-	}
-	if (need_private && !has_private(key))
+	if (!EVP_PKEY_is_a(key, "RSA") || (need_private && !has_private(key))) {
+		char cls[64];
+		python_key_class(key, cls, sizeof(cls));
 		return ppml_err_set(err, PPML_E_INPUT,
-				    "Invalid key: expected RSA private key, found RSA public key");
+				    "Invalid key: expected RSA private key, found %s instance", cls);
+	}
 	bits = EVP_PKEY_get_bits(key);
 	if (bits != (int)PPML_SGX_KEY_BITS)
 		return ppml_err_set(err, PPML_E_INPUT, "Invalid RSA key: expected key size 3072, got %d", bits);

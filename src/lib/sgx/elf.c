@@ -49,6 +49,7 @@ ppml_status ppml_elf_parse(const uint8_t *data, size_t len, const char *name, st
 	ppml_status st = PPML_OK;
 	struct ppml_elf_load *loads = NULL;
 	uint64_t phoff;
+	uint64_t align;
 	uint16_t phentsize, phnum, machine, type;
 	size_t n_loads = 0;
 
@@ -126,6 +127,7 @@ ppml_status ppml_elf_parse(const uint8_t *data, size_t len, const char *name, st
 		l->vaddr = rd64(ph + 16);
 		l->filesz = rd64(ph + 32);
 		l->memsz = rd64(ph + 40);
+		align = rd64(ph + 48);
 		l->phdr_index = i;
 		if (l->offset > len || l->filesz > len - l->offset) {
 			st = ppml_err_set(err, PPML_E_INPUT,
@@ -138,6 +140,20 @@ ppml_status ppml_elf_parse(const uint8_t *data, size_t len, const char *name, st
 			st = ppml_err_set(err, PPML_E_INPUT,
 					  "%s: program header %u: p_filesz (0x%llx) > p_memsz (0x%llx)", name, i,
 					  (unsigned long long)l->filesz, (unsigned long long)l->memsz);
+			goto out;
+		}
+		/* gABI: p_align is 0, 1 or a power of two, and p_offset == p_vaddr modulo it. */
+		if (align & (align - 1)) {
+			st = ppml_err_set(err, PPML_E_INPUT,
+					  "%s: program header %u: p_align (0x%llx) is not a power of two", name,
+					  i, (unsigned long long)align);
+			goto out;
+		}
+		if (align > 1 && (l->offset & (align - 1)) != (l->vaddr & (align - 1))) {
+			st = ppml_err_set(err, PPML_E_INPUT,
+					  "%s: program header %u: p_offset (0x%llx) and p_vaddr (0x%llx) differ modulo p_align (0x%llx)",
+					  name, i, (unsigned long long)l->offset,
+					  (unsigned long long)l->vaddr, (unsigned long long)align);
 			goto out;
 		}
 		/* Bound vaddr+memsz so page arithmetic (roundup) cannot wrap. */

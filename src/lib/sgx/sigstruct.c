@@ -10,6 +10,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "ppml/hex.h"
 #include "ppml/key.h"
 #include "ppml/sigstruct.h"
 
@@ -331,6 +332,13 @@ ppml_status ppml_sigstruct_parse(const uint8_t *data, size_t len, struct ppml_sg
 	if (memcmp(data + offsetof(struct ppml_sgx_sigstruct, header2), k_header2, 16) != 0)
 		return ppml_err_set(err, PPML_E_INPUT,
 				    "SIGSTRUCT HEADER2 (offset 24, 16 bytes) is not the SGX constant 01010000600000006000000001000000");
+	/* [1028,1040) is the only range covered neither by the signature nor by
+	 * the Q1/Q2 and key checks, so a strict reader requires Gramine's zeros. */
+	for (size_t i = 0; i < sizeof(out->reserved4); i++)
+		if (data[offsetof(struct ppml_sgx_sigstruct, reserved4) + i] != 0)
+			return ppml_err_set(err, PPML_E_INPUT,
+					    "SIGSTRUCT reserved bytes at offset %zu are not zero",
+					    offsetof(struct ppml_sgx_sigstruct, reserved4) + i);
 	memcpy(out, data, PPML_SGX_SIGSTRUCT_SIZE);
 	if (out->exponent != PPML_SGX_KEY_EXPONENT) {
 		uint32_t e = out->exponent;
@@ -347,4 +355,22 @@ ppml_status ppml_sigstruct_mrsigner(const struct ppml_sgx_sigstruct *s, uint8_t 
 	if (EVP_Digest(s->modulus, sizeof(s->modulus), out, &len, EVP_sha256(), NULL) != 1 || len != 32)
 		return ppml_err_openssl(err, PPML_E_CRYPTO, "SHA-256 of MODULUS failed");
 	return PPML_OK;
+}
+
+ppml_status ppml_sigstruct_check_mrenclave(const struct ppml_sgx_sigstruct *s,
+					   const struct ppml_measure_input *in, struct ppml_err *err)
+{
+	uint8_t mr[32];
+	char want[65], got[65];
+	ppml_status st = ppml_measure_mrenclave(in, mr, NULL, err);
+
+	if (st != PPML_OK)
+		return st;
+	if (CRYPTO_memcmp(mr, s->enclave_hash, sizeof(mr)) == 0)
+		return PPML_OK;
+	ppml_hex_encode(s->enclave_hash, 32, want);
+	ppml_hex_encode(mr, 32, got);
+	return ppml_err_set(err, PPML_E_REFUSED,
+			    "MRENCLAVE check failed: SIGSTRUCT ENCLAVEHASH is %s but the manifest and PAL measure to %s",
+			    want, got);
 }
