@@ -94,7 +94,8 @@ struct ppml_pkcs11_key;
  * Errors (one line, what to do next): PPML_E_NOTFOUND for a missing module,
  * token (the message lists the tokens present) or object; PPML_E_REFUSED for
  * a wrong or locked PIN; PPML_E_INPUT for an ambiguous URI or a non-RSA key
- * ("Invalid key: expected RSA private key, found EC"); PPML_E_CRYPTO for
+ * ("Invalid key: expected RSA private key, found EllipticCurvePrivateKey
+ * instance", Gramine's text as in ppml/key.h); PPML_E_CRYPTO for
  * other module failures (the CKR_ name is given).
  * The SGX checks (3072 bits, e = 3) are left to ppml_key_check_sgx on
  * ppml_pkcs11_key_public's result.

@@ -136,6 +136,13 @@ sign_p11 "$TMP/r" "$T;object=k2048" --pin-file "$TMP/pin" >/dev/null 2>"$TMP/err
 no_output pkcs11_key_2048 "$TMP/r" "Invalid RSA key: expected key size 3072, got 2048" $rc
 sign_p11 "$TMP/r" "$T;id=%13" --pin-file "$TMP/pin" >/dev/null 2>"$TMP/err"; rc=$?
 no_output pkcs11_key_e65537 "$TMP/r" "Invalid RSA key: expected exponent 3, got 65537" $rc
+if openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/ec.pem" 2>/dev/null &&
+	softhsm2-util --import "$TMP/ec.pem" --token ppml-test --label ec --id 14 --pin 1234 >/dev/null; then
+	sign_p11 "$TMP/r" "$T;object=ec" --pin-file "$TMP/pin" >/dev/null 2>"$TMP/err"; rc=$?
+	no_output pkcs11_key_not_rsa "$TMP/r" "Invalid key: expected RSA private key, found EllipticCurvePrivateKey instance" $rc
+else
+	fail pkcs11_key_not_rsa "cannot import an EC key"
+fi
 copy v02_256M_t1_debug rd
 sign_p11 "$TMP/rd" "$T;object=sgx-prod" --pin-file "$TMP/pin" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 1 ] || fail pkcs11_debug_refused "exit $rc, expected 1"

@@ -319,14 +319,16 @@ static CK_RV get_attr(struct ppml_pkcs11_key *k, CK_OBJECT_HANDLE h, CK_ATTRIBUT
 	return rv;
 }
 
-static const char *key_type_name(CK_KEY_TYPE t)
+/* Gramine names the python-cryptography class of a non-RSA key (as key.c does):
+ * the prefix for a PKCS#11 key type. */
+static const char *key_class_prefix(CK_KEY_TYPE t)
 {
 	switch (t) {
-	case CKK_EC: return "EC";
+	case CKK_EC: return "EllipticCurve";
 	case CKK_DSA: return "DSA";
 	case CKK_DH: return "DH";
-	case CKK_EC_EDWARDS: return "ED25519";
-	default: return "a non-RSA PKCS#11 key";
+	case CKK_EC_EDWARDS: return "Ed25519";
+	default: return "Unknown";
 	}
 }
 
@@ -440,8 +442,10 @@ static ppml_status read_public(struct ppml_pkcs11_key *k, const struct ppml_pkcs
 	if (rv != CKR_OK)
 		return ck_fail(err, rv, "C_GetAttributeValue(CKA_KEY_TYPE)");
 	if (kt != CKK_RSA)
-		return ppml_err_set(err, PPML_E_INPUT, "Invalid key: expected RSA private key, found %s",
-				    key_type_name(kt));
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "Invalid key: expected RSA private key, found %s%s instance",
+				    key_class_prefix(kt),
+				    k->cls == CKO_PRIVATE_KEY ? "PrivateKey" : "PublicKey");
 	rv = get_attr(k, src, CKA_MODULUS, k->n, sizeof(k->n), &k->n_len);
 	if (rv == CKR_OK)
 		rv = get_attr(k, src, CKA_PUBLIC_EXPONENT, k->e, sizeof(k->e), &k->e_len);
