@@ -48,4 +48,14 @@
 #define PPML_PKCS11_MAX_PIN    256u   /* bytes in a PIN file */
 #define PPML_PKCS11_MAX_SLOTS  1024u  /* slots with a token */
 
+/* Identity documents (ppml identity --json, read by `ppml identity diff`).
+ * A manifest at PPML_MANIFEST_MAX_TRUSTED_FILES costs about 150 bytes per
+ * measured file in JSON, so real documents stay far below 64 MiB; the caps
+ * bound memory for hostile input. */
+#define PPML_IDENTITY_MAX_JSON      (64u * 1024 * 1024)
+#define PPML_IDENTITY_MAX_FILES     (PPML_MANIFEST_MAX_TRUSTED_FILES + 1u) /* + entrypoint */
+#define PPML_IDENTITY_MAX_KEYS      (1u << 16)   /* flattened manifest keys */
+#define PPML_IDENTITY_MAX_WARNINGS  1024u
+#define PPML_IDENTITY_MAX_STRING    (1u << 20)   /* one uri, key or value text */
+
 #endif

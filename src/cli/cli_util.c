@@ -97,6 +97,7 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		json_t *o = json_object();
 		char *s;
 		int rc;
+		json_object_set_new(o, "version", json_integer(1));
 		json_object_set_new(o, "mrenclave", json_string(mre));
 		if (mrsigner)
 			json_object_set_new(o, "mrsigner", json_string(mrs));

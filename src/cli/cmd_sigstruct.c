@@ -8,19 +8,25 @@
 
 #include "cli.h"
 #include "ppml/buf.h"
+#include "ppml/enclave.h"
 #include "ppml/file.h"
 #include "ppml/hex.h"
+#include "ppml/identity.h"
+#include "ppml/limits.h"
 #include "ppml/sigstruct.h"
 
 const char cmd_sigstruct_usage[] =
 	"usage: ppml sigstruct show FILE.sig [--json]\n"
-	"       ppml sigstruct verify FILE.sig\n"
+	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]]\n"
 	"\n"
 	"show     prints every SIGSTRUCT field with the attribute, XFRM and MISCSELECT bits\n"
 	"         decoded, MRENCLAVE and MRSIGNER (SHA-256 of the little-endian modulus).\n"
 	"verify   checks the RSA-3072 signature over header and body with the embedded\n"
 	"         modulus (e=3) and the Q1/Q2 values; prints OK (exit 0) or the failed\n"
-	"         check (exit 1).\n";
+	"         check (exit 1).  With --manifest it also measures manifest.sgx with the\n"
+	"         PAL (--libpal, default Gramine's sgx/libpal.so) and requires ENCLAVEHASH,\n"
+	"         ATTRIBUTES, ATTRIBUTEMASK, MISCSELECT/MASK, ISVPRODID and ISVSVN to be what\n"
+	"         the manifest derives: the .sig belongs to exactly these artefacts.\n";
 
 struct bitname {
 	uint64_t bit;
@@ -221,12 +227,41 @@ out:
 	return rc;
 }
 
-static int verify(const char *path)
+/* The .sig must be what manifest + PAL derive (ppml_identity_match_sigstruct). */
+static int match_manifest(const struct ppml_sgx_sigstruct *s, const char *manifest,
+			  const char *libpal)
+{
+	struct ppml_err err = {0};
+	uint8_t *text = NULL, *pal = NULL;
+	size_t text_len = 0, pal_len = 0;
+	struct ppml_enclave_identity id;
+	int rc = CLI_EXIT_OK;
+
+	if (ppml_file_read(manifest, PPML_SGX_MAX_MANIFEST_SIZE, &text, &text_len, &err) != PPML_OK ||
+	    ppml_file_read(libpal, PPML_SGX_MAX_PAL_SIZE, &pal, &pal_len, &err) != PPML_OK) {
+		rc = cli_fail("sigstruct", &err);
+		goto out;
+	}
+	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, &id, NULL, &err) != PPML_OK) {
+		ppml_err_prefix(&err, "%s: ", manifest);
+		rc = cli_fail("sigstruct", &err);
+		goto out;
+	}
+	if (ppml_identity_match_sigstruct(&id, s, manifest, &err) != PPML_OK)
+		rc = cli_fail("sigstruct", &err);
+out:
+	free(text);
+	free(pal);
+	return rc;
+}
+
+static int verify(const char *path, const char *manifest, const char *libpal)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
 	char hex[65];
 	uint8_t mrs[32];
+	int rc;
 	if (load(path, &s, &err) != PPML_OK)
 		return cli_fail("sigstruct", &err);
 	if (ppml_sigstruct_verify(&s, &err) != PPML_OK) {
@@ -235,23 +270,32 @@ static int verify(const char *path)
 	}
 	if (ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
 		return cli_fail("sigstruct", &err);
+	if (manifest && (rc = match_manifest(&s, manifest, libpal)) != CLI_EXIT_OK)
+		return rc;
 	printf("OK\n");
 	ppml_hex_encode(s.enclave_hash, 32, hex);
 	printf("mrenclave: %s\n", hex);
 	ppml_hex_encode(mrs, 32, hex);
 	printf("mrsigner:  %s\n", hex);
+	if (manifest)
+		printf("matches:   %s (measured with %s)\n", manifest, libpal);
 	return CLI_EXIT_OK;
 }
 
 int cmd_sigstruct(int argc, char **argv)
 {
-	const char *file = NULL;
-	int json = 0;
+	const char *file = NULL, *manifest = NULL, *libpal = NULL;
+	int json = 0, is_verify;
 	if (argc < 2)
 		return cli_usage_error("sigstruct", "missing subcommand (show or verify)");
+	is_verify = strcmp(argv[1], "verify") == 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 && strcmp(argv[1], "show") == 0)
 			json = 1;
+		else if (is_verify && strcmp(argv[i], "--manifest") == 0 && i + 1 < argc)
+			manifest = argv[++i];
+		else if (is_verify && strcmp(argv[i], "--libpal") == 0 && i + 1 < argc)
+			libpal = argv[++i];
 		else if (!file && argv[i][0] != '-')
 			file = argv[i];
 		else
@@ -259,9 +303,17 @@ int cmd_sigstruct(int argc, char **argv)
 	}
 	if (!file)
 		return cli_usage_error("sigstruct", "missing FILE.sig");
+	if (libpal && !manifest)
+		return cli_usage_error("sigstruct", "--libpal only makes sense with --manifest");
+	if (manifest && !libpal) {
+		libpal = ppml_enclave_default_libpal();
+		if (!libpal)
+			return cli_usage_error("sigstruct", "Gramine's sgx/libpal.so is not installed "
+							    "here; pass the PAL to measure with --libpal PATH");
+	}
 	if (strcmp(argv[1], "show") == 0)
 		return show(file, json);
-	if (strcmp(argv[1], "verify") == 0)
-		return verify(file);
+	if (is_verify)
+		return verify(file, manifest, libpal);
 	return cli_usage_error("sigstruct", "unknown subcommand '%s' (show or verify)", argv[1]);
 }
