@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzzes the strict SIGSTRUCT parser and the verifier behind it. */
+/* Fuzzes the strict SIGSTRUCT parser, the verifier behind it, and the two-step
+ * payload parser (which must give back the exact bytes it accepted). */
 #include <stdint.h>
 #include <string.h>
 
@@ -11,7 +12,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err;
-	uint8_t mr[32];
+	uint8_t mr[32], again[PPML_SGX_PAYLOAD_SIZE];
+	if (ppml_sigstruct_parse_payload(data, size, &s, &err) == PPML_OK) {
+		ppml_sigstruct_payload(&s, again);
+		if (memcmp(again, data, sizeof(again)) != 0)
+			__builtin_trap();
+	}
 	if (ppml_sigstruct_parse(data, size, &s, &err) != PPML_OK)
 		return 0;
 	if (size != PPML_SGX_SIGSTRUCT_SIZE)

@@ -82,6 +82,15 @@ ppml_status ppml_sigstruct_sign(struct ppml_sgx_sigstruct *s, EVP_PKEY *key, str
 	PPML_WARN_UNUSED;
 
 /*
+ * The 256-byte signing payload of two-step signing (ppml_sigstruct_payload's
+ * output), checked (exact length, HEADER/HEADER2 constants) and unpacked into
+ * a SIGSTRUCT whose key fields (modulus, exponent, signature, Q1, Q2) are zero.
+ */
+ppml_status ppml_sigstruct_parse_payload(const uint8_t *data, size_t len,
+					 struct ppml_sgx_sigstruct *out, struct ppml_err *err)
+	PPML_WARN_UNUSED;
+
+/*
  * Strict parse: exactly 1808 bytes, HEADER and HEADER2 constants, EXPONENT 3,
  * and zero reserved bytes at [1028,1040) (the only unsigned, unchecked range).
  * PPML_E_INPUT names the offending field.  Does NOT verify the signature.

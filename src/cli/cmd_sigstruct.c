@@ -17,6 +17,7 @@
 
 const char cmd_sigstruct_usage[] =
 	"usage: ppml sigstruct show FILE.sig [--json]\n"
+	"       ppml sigstruct show --payload sigdata.bin [--json]\n"
 	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]]\n"
 	"\n"
 	"show     prints every SIGSTRUCT field with the attribute, XFRM and MISCSELECT bits\n"
@@ -109,20 +110,47 @@ static int load(const char *path, struct ppml_sgx_sigstruct *s, struct ppml_err 
 	return st;
 }
 
-static int show(const char *path, int json)
+/* A two-step signing payload: what the key holder checks before signing. */
+static int load_payload(const char *path, struct ppml_sgx_sigstruct *s, uint8_t digest[32],
+			struct ppml_err *err)
+{
+	uint8_t *d = NULL;
+	size_t len = 0;
+	unsigned int dlen = 0;
+	ppml_status st = ppml_file_read(path, 64 * 1024, &d, &len, err);
+	if (st == PPML_OK) {
+		st = ppml_sigstruct_parse_payload(d, len, s, err);
+		if (st == PPML_OK && !EVP_Digest(d, len, digest, &dlen, EVP_sha256(), NULL))
+			st = ppml_err_openssl(err, PPML_E_CRYPTO, "SHA-256 failed");
+		free(d);
+	}
+	if (st != PPML_OK)
+		ppml_err_prefix(err, "%s: ", path);
+	return st;
+}
+
+static int show(const char *path, int json, int payload)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
 	char mrenclave[65], mrsigner[65], fam[33], ext[33], date[16], buf[512];
 	char *modulus = NULL, *sig = NULL, *q1 = NULL, *q2 = NULL;
-	uint8_t mrs[32];
+	uint8_t mrs[32], digest[32];
 	int rc = CLI_EXIT_OK;
 	json_t *o = NULL;
 
-	if (load(path, &s, &err) != PPML_OK || ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
-		return cli_fail("sigstruct", &err);
+	if (payload) {
+		if (load_payload(path, &s, digest, &err) != PPML_OK)
+			return cli_fail("sigstruct", &err);
+		/* No key yet: MRSIGNER becomes known only once signed. */
+		hexstr(digest, 32, mrsigner);
+	} else {
+		if (load(path, &s, &err) != PPML_OK ||
+		    ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
+			return cli_fail("sigstruct", &err);
+		hexstr(mrs, 32, mrsigner);
+	}
 	hexstr(s.enclave_hash, 32, mrenclave);
-	hexstr(mrs, 32, mrsigner);
 	hexstr(s.isv_family_id, 16, fam);
 	hexstr(s.isv_ext_prod_id, 16, ext);
 	snprintf(date, sizeof(date), "%04x-%02x-%02x", s.date >> 16, (s.date >> 8) & 0xff, s.date & 0xff);
@@ -152,9 +180,13 @@ static int show(const char *path, int json)
 		json_object_set_new(o, "date", json_string(date));
 		SETHEX("date_raw", "0x%08" PRIx32, s.date);
 		SETHEX("swdefined", "0x%" PRIx32, s.swdefined);
-		json_object_set_new(o, "modulus_le", json_string(modulus));
-		json_object_set_new(o, "exponent", json_integer(s.exponent));
-		json_object_set_new(o, "signature_le", json_string(sig));
+		if (payload) {
+			json_object_set_new(o, "payload_sha256", json_string(mrsigner));
+		} else {
+			json_object_set_new(o, "modulus_le", json_string(modulus));
+			json_object_set_new(o, "exponent", json_integer(s.exponent));
+			json_object_set_new(o, "signature_le", json_string(sig));
+		}
 		SETHEX("misc_select", "0x%" PRIx32, s.misc_select);
 		a = json_array();
 		decode_bits(s.misc_select, misc_names, buf, sizeof(buf), a);
@@ -174,13 +206,16 @@ static int show(const char *path, int json)
 		SETHEX("attribute_mask_flags", "0x%" PRIx64, s.attribute_mask_flags);
 		SETHEX("attribute_mask_xfrm", "0x%" PRIx64, s.attribute_mask_xfrm);
 		json_object_set_new(o, "mrenclave", json_string(mrenclave));
-		json_object_set_new(o, "mrsigner", json_string(mrsigner));
+		if (!payload)
+			json_object_set_new(o, "mrsigner", json_string(mrsigner));
 		json_object_set_new(o, "isv_ext_prod_id", json_string(ext));
 		json_object_set_new(o, "isv_prod_id", json_integer(s.isv_prod_id));
 		json_object_set_new(o, "isv_svn", json_integer(s.isv_svn));
 		json_object_set_new(o, "debug", json_boolean(s.attributes_flags & PPML_SGX_FLAGS_DEBUG));
-		json_object_set_new(o, "q1_le", json_string(q1));
-		json_object_set_new(o, "q2_le", json_string(q2));
+		if (!payload) {
+			json_object_set_new(o, "q1_le", json_string(q1));
+			json_object_set_new(o, "q2_le", json_string(q2));
+		}
 #undef SETHEX
 		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (!text) {
@@ -191,9 +226,9 @@ static int show(const char *path, int json)
 		free(text);
 		goto out;
 	}
-	printf("SIGSTRUCT %s\n", path);
+	printf("%s %s\n", payload ? "SIGNING PAYLOAD (unsigned)" : "SIGSTRUCT", path);
 	printf("  mrenclave:            %s\n", mrenclave);
-	printf("  mrsigner:             %s\n", mrsigner);
+	printf("  %s %s\n", payload ? "payload sha256:      " : "mrsigner:            ", mrsigner);
 	printf("  isv_prod_id:          %u\n", s.isv_prod_id);
 	printf("  isv_svn:              %u\n", s.isv_svn);
 	printf("  date:                 %s (raw 0x%08" PRIx32 ")\n", date, s.date);
@@ -213,6 +248,8 @@ static int show(const char *path, int json)
 	printf("  isv_family_id:        %s\n", fam);
 	printf("  isv_ext_prod_id:      %s\n", ext);
 	printf("  debug enclave:        %s\n", (s.attributes_flags & PPML_SGX_FLAGS_DEBUG) ? "yes" : "no");
+	if (payload)
+		goto out;
 	printf("  exponent:             %" PRIu32 "\n", s.exponent);
 	printf("  modulus (LE):         %s\n", modulus);
 	printf("  signature (LE):       %s\n", sig);
@@ -285,13 +322,16 @@ static int verify(const char *path, const char *manifest, const char *libpal)
 int cmd_sigstruct(int argc, char **argv)
 {
 	const char *file = NULL, *manifest = NULL, *libpal = NULL;
-	int json = 0, is_verify;
+	int json = 0, is_verify, payload = 0;
 	if (argc < 2)
 		return cli_usage_error("sigstruct", "missing subcommand (show or verify)");
 	is_verify = strcmp(argv[1], "verify") == 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 && strcmp(argv[1], "show") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--payload") == 0 && strcmp(argv[1], "show") == 0 &&
+			 i + 1 < argc && !file)
+			file = argv[++i], payload = 1;
 		else if (is_verify && strcmp(argv[i], "--manifest") == 0 && i + 1 < argc)
 			manifest = argv[++i];
 		else if (is_verify && strcmp(argv[i], "--libpal") == 0 && i + 1 < argc)
@@ -312,7 +352,7 @@ int cmd_sigstruct(int argc, char **argv)
 							    "here; pass the PAL to measure with --libpal PATH");
 	}
 	if (strcmp(argv[1], "show") == 0)
-		return show(file, json);
+		return show(file, json, payload);
 	if (is_verify)
 		return verify(file, manifest, libpal);
 	return cli_usage_error("sigstruct", "unknown subcommand '%s' (show or verify)", argv[1]);

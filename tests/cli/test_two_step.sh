@@ -79,3 +79,22 @@ expect_refusal catsig_date_from_sigdata_only "$d" 2 'takes the date from --sigda
 # the untouched inputs still combine (the refusals above changed nothing)
 catsig "$d" >/dev/null 2>&1 && cmp -s "$d/app.sig" "$V/v03_1G_t4_isv/app.sig" &&
 	pass catsig_after_refusals || fail catsig_after_refusals "good inputs no longer combine"
+
+# What the key holder checks before signing: sigstruct show --payload.
+d="$TMP/v03_1G_t4_isv"
+out=$("$PPML" sigstruct show --payload "$d/sigdata.bin") &&
+	echo "$out" | grep -q 'mrenclave: *dec975a05e819f80d97698b092b1d5d009c41807bfff931ff9ee2124eb97700c' &&
+	echo "$out" | grep -q "payload sha256: *$(sha256sum <"$d/sigdata.bin" | cut -c1-64)" &&
+	echo "$out" | grep -q 'isv_prod_id: *1234' && echo "$out" | grep -q 'isv_svn: *7' &&
+	echo "$out" | grep -q 'debug enclave: *no' && echo "$out" | grep -q 'date: *2024-12-31' &&
+	pass payload_show || fail payload_show "$out"
+j=$("$PPML" sigstruct show --payload "$d/sigdata.bin" --json) &&
+	[ "$(echo "$j" | jq -r .isv_svn)" = 7 ] && [ "$(echo "$j" | jq -r .debug)" = false ] &&
+	[ "$(echo "$j" | jq -r .mrsigner)" = null ] && [ "$(echo "$j" | jq -r .payload_sha256 | wc -c)" = 65 ] &&
+	pass payload_show_json || fail payload_show_json "$j"
+head -c 200 "$d/sigdata.bin" >"$TMP/p.bin"
+"$PPML" sigstruct show --payload "$TMP/p.bin" 2>"$TMP/err"; rc=$?
+[ $rc -eq 3 ] && grep -q 'exactly 256 bytes' "$TMP/err" && pass payload_show_truncated || fail payload_show_truncated "rc=$rc"
+head -c 256 "$V/v03_1G_t4_isv/app.sig" >"$TMP/p.bin"; printf 'X' | dd of="$TMP/p.bin" bs=1 seek=2 conv=notrunc status=none
+"$PPML" sigstruct show --payload "$TMP/p.bin" 2>"$TMP/err"; rc=$?
+[ $rc -eq 3 ] && grep -q 'offset 0: the SIGSTRUCT HEADER' "$TMP/err" && pass payload_show_not_a_payload || fail payload_show_not_a_payload "rc=$rc $(cat "$TMP/err")"

@@ -374,3 +374,26 @@ ppml_status ppml_sigstruct_check_mrenclave(const struct ppml_sgx_sigstruct *s,
 			    "MRENCLAVE check failed: SIGSTRUCT ENCLAVEHASH is %s but the manifest and PAL measure to %s",
 			    want, got);
 }
+
+ppml_status ppml_sigstruct_parse_payload(const uint8_t *data, size_t len,
+					 struct ppml_sgx_sigstruct *out, struct ppml_err *err)
+{
+	uint8_t *b = (uint8_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (len != PPML_SGX_PAYLOAD_SIZE)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "signing payload must be exactly %u bytes (SIGSTRUCT header and "
+				    "body), got %zu", PPML_SGX_PAYLOAD_SIZE, len);
+	if (memcmp(data, k_header, 16) != 0)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "payload offset 0: the SIGSTRUCT HEADER constant is missing; "
+				    "this is not a file written by 'ppml sign --gendata'");
+	if (memcmp(data + offsetof(struct ppml_sgx_sigstruct, header2), k_header2, 16) != 0)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "payload offset 24: the SIGSTRUCT HEADER2 constant is missing; "
+				    "this is not a file written by 'ppml sign --gendata'");
+	memcpy(b, data, HEADER_BLOCK_LEN);
+	memcpy(b + BODY_OFFSET, data + HEADER_BLOCK_LEN, BODY_LEN);
+	return PPML_OK;
+}
