@@ -21,6 +21,16 @@ ppml_status ppml_file_read(const char *path, size_t max_len, uint8_t **data, siz
 			   struct ppml_err *err) PPML_WARN_UNUSED;
 
 /*
+ * Reads a small secret file (passphrase, PIN): at most max_len bytes into a
+ * buffer allocated once (never reallocated, so no stray copy is left on the
+ * heap), one trailing "\n" or "\r\n" dropped, NUL-terminated.  An empty
+ * secret is PPML_E_INPUT naming `what`.  The caller wipes (OPENSSL_cleanse)
+ * and frees *data; on failure nothing is returned and everything read is wiped.
+ */
+ppml_status ppml_file_read_secret(const char *path, size_t max_len, const char *what,
+				  char **data, size_t *len, struct ppml_err *err) PPML_WARN_UNUSED;
+
+/*
  * Writes data to path atomically: a temporary file in the same directory,
  * fsync, rename, fsync of the directory.  mode is applied to the new file
  * (e.g. 0600 for keys).  With no_clobber, an existing path is refused with

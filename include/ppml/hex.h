@@ -11,6 +11,9 @@
 /* Writes 2*len lowercase hex digits and a NUL into out (size >= 2*len+1). */
 void ppml_hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int ppml_hex_digit(int c);
+
 /* Decodes exactly 2*out_len hex digits (either case) from the NUL-terminated
  * string hex; anything else (wrong length, non-hex) is PPML_E_INPUT naming
  * `what`. */

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ppml/file.h"
 
 ppml_status ppml_file_read(const char *path, size_t max_len, uint8_t **data, size_t *len,
@@ -87,6 +89,65 @@ out:
 	free(buf);
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+ppml_status ppml_file_read_secret(const char *path, size_t max_len, const char *what,
+				  char **data, size_t *len, struct ppml_err *err)
+{
+	int fd;
+	char *buf = NULL;
+	size_t used = 0;
+	ppml_status rc;
+
+	*data = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ppml_err_set(err, errno == ENOENT ? PPML_E_NOTFOUND : PPML_E_IO,
+				    "%s file %s: cannot open: %s", what, path, strerror(errno));
+	buf = malloc(max_len + 2);
+	if (!buf) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "%s file %s: out of memory", what, path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + used, max_len + 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ppml_err_set(err, PPML_E_IO, "%s file %s: read failed: %s", what, path,
+					  strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max_len) {
+			rc = ppml_err_set(err, PPML_E_LIMIT, "%s file %s: longer than %zu bytes", what,
+					  path, max_len);
+			goto out;
+		}
+	}
+	if (used > 0 && buf[used - 1] == '\n')
+		used--;
+	if (used > 0 && buf[used - 1] == '\r')
+		used--;
+	buf[used] = 0;
+	if (used == 0) {
+		rc = ppml_err_set(err, PPML_E_INPUT, "%s file %s is empty", what, path);
+		goto out;
+	}
+	*data = buf;
+	*len = used;
+	buf = NULL;
+	rc = PPML_OK;
+out:
+	if (buf) {
+		OPENSSL_cleanse(buf, max_len + 2);
+		free(buf);
+	}
+	close(fd);
 	return rc;
 }
 

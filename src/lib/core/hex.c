@@ -13,7 +13,7 @@ void ppml_hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int ppml_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -32,7 +32,7 @@ ppml_status ppml_hex_decode(const char *hex, uint8_t *out, size_t out_len, const
 		return ppml_err_set(err, PPML_E_INPUT, "%s: expected %zu hex digits, got %zu", what,
 				    2 * out_len, n);
 	for (size_t i = 0; i < out_len; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = ppml_hex_digit(hex[2 * i]), lo = ppml_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return ppml_err_set(err, PPML_E_INPUT,
 					    "%s: character %zu is not a hex digit", what,

@@ -22,30 +22,7 @@
  * wipes and frees *pass with wipe_free(*pass, *len). */
 static ppml_status read_passphrase(const char *path, char **pass, size_t *len, struct ppml_err *err)
 {
-	uint8_t *data = NULL;
-	size_t n = 0;
-	ppml_status st;
-
-	*pass = NULL;
-	*len = 0;
-	st = ppml_file_read(path, PPML_KEY_MAX_PASSPHRASE, &data, &n, err);
-	if (st != PPML_OK) {
-		ppml_err_prefix(err, "passphrase file: ");
-		return st;
-	}
-	if (n > 0 && data[n - 1] == '\n')
-		n--;
-	if (n > 0 && data[n - 1] == '\r')
-		n--;
-	data[n] = 0;
-	if (n == 0) {
-		OPENSSL_cleanse(data, 1);
-		free(data);
-		return ppml_err_set(err, PPML_E_INPUT, "passphrase file %s is empty", path);
-	}
-	*pass = (char *)data;
-	*len = n;
-	return PPML_OK;
+	return ppml_file_read_secret(path, PPML_KEY_MAX_PASSPHRASE, "passphrase", pass, len, err);
 }
 
 static void wipe_free(void *p, size_t len)

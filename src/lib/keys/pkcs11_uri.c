@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ppml/hex.h"
 #include "ppml/file.h"
 #include "ppml/limits.h"
 #include "ppml/pkcs11.h"
@@ -58,16 +59,6 @@ static int is_value_char(unsigned char c, int query)
 	return query ? (c == '/' || c == '?' || c == '|') : c == '&';
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes v[0,n) into a new buffer of at most cap bytes (plus a NUL).
  * binary = 0 refuses embedded NULs.  name is for messages. */
@@ -87,8 +78,8 @@ static ppml_status decode_value(const char *name, const char *v, size_t n, int q
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hexval((unsigned char)v[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval((unsigned char)v[i + 2]) : -1;
+			int hi = i + 2 < n ? ppml_hex_digit((unsigned char)v[i + 1]) : -1;
+			int lo = i + 2 < n ? ppml_hex_digit((unsigned char)v[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(buf);
 				return ppml_err_set(err, PPML_E_INPUT,
@@ -320,30 +311,7 @@ fail:
 
 ppml_status ppml_pkcs11_pin_read(const char *path, char **pin, size_t *pin_len, struct ppml_err *err)
 {
-	uint8_t *data = NULL;
-	size_t n = 0;
-	ppml_status st;
-
-	*pin = NULL;
-	*pin_len = 0;
-	st = ppml_file_read(path, PPML_PKCS11_MAX_PIN, &data, &n, err);
-	if (st != PPML_OK) {
-		ppml_err_prefix(err, "PIN file: ");
-		return st;
-	}
-	if (n > 0 && data[n - 1] == '\n')
-		n--;
-	if (n > 0 && data[n - 1] == '\r')
-		n--;
-	data[n] = 0;
-	if (n == 0) {
-		OPENSSL_cleanse(data, 1);
-		free(data);
-		return ppml_err_set(err, PPML_E_INPUT, "PIN file %s is empty", path);
-	}
-	*pin = (char *)data;
-	*pin_len = n;
-	return PPML_OK;
+	return ppml_file_read_secret(path, PPML_PKCS11_MAX_PIN, "PIN", pin, pin_len, err);
 }
 
 void ppml_pkcs11_pin_free(char *pin, size_t pin_len)

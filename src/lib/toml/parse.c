@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ppml/hex.h"
 #include "ppml/buf.h"
 #include "ppml/limits.h"
 #include "ppml/toml.h"
@@ -291,16 +292,6 @@ static ppml_status put_utf8(struct parser *p, struct ppml_buf *out, uint32_t cp)
 	return ppml_buf_append(out, b, n) == PPML_OK ? PPML_OK : nomem(p);
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* At a backslash in a basic string.  TOML 1.0 has exactly these escapes;
  * \e and \xHH are TOML 1.1 and rejected. */
@@ -324,7 +315,7 @@ static ppml_status parse_escape(struct parser *p, struct ppml_buf *out)
 	case 'U':
 		ndig = c == 'u' ? 4 : 8;
 		for (size_t i = 0; i < ndig; i++) {
-			int h = hex_value(peek(p, 2 + i));
+			int h = ppml_hex_digit(peek(p, 2 + i));
 			if (h < 0)
 				return fail(p, at, "\\%c needs %zu hex digits", c, ndig);
 			cp = (cp << 4) | (uint32_t)h;
@@ -694,13 +685,13 @@ static size_t take_digits(const char *t, size_t n, size_t *i, int base)
 
 	while (*i < n) {
 		int c = (unsigned char)t[*i];
-		int d = hex_value(c);
+		int d = ppml_hex_digit(c);
 		if (d >= 0 && d < base) {
 			(*i)++;
 			continue;
 		}
 		if (c == '_' && *i > start && *i + 1 < n) {
-			int nd = hex_value((unsigned char)t[*i + 1]);
+			int nd = ppml_hex_digit((unsigned char)t[*i + 1]);
 			if (nd >= 0 && nd < base) {
 				(*i)++;
 				continue;
@@ -804,7 +795,7 @@ static ppml_status parse_number(struct parser *p, const char *t, size_t n, size_
 		unsigned d;
 		if (t[i] == '_')
 			continue;
-		d = (unsigned)hex_value((unsigned char)t[i]);
+		d = (unsigned)ppml_hex_digit((unsigned char)t[i]);
 		if (acc > (limit - d) / (unsigned)base)
 			return fail(p, at, "integer does not fit in 64 bits");
 		acc = acc * (unsigned)base + d;
