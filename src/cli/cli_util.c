@@ -61,6 +61,19 @@ ppml_status cli_resolve_date(const char *arg, char out[16], struct ppml_err *err
 	return PPML_OK;
 }
 
+int cli_print_json(FILE *out, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int rc = -1;
+
+	json_decref(o);
+	if (s) {
+		rc = fprintf(out, "%s\n", s) < 0 ? -1 : 0;
+		free(s);
+	}
+	return rc;
+}
+
 void cli_print_layout(FILE *out, const struct ppml_enclave_identity *id,
 		      const struct ppml_sgx_layout *layout)
 {
@@ -95,8 +108,6 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		ppml_hex_encode(mrsigner, 32, mrs);
 	if (json) {
 		json_t *o = json_object();
-		char *s;
-		int rc;
 		json_object_set_new(o, "version", json_integer(1));
 		json_object_set_new(o, "mrenclave", json_string(mre));
 		if (mrsigner)
@@ -110,13 +121,7 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 			json_object_set_new(o, "manifest_sgx", json_string(manifest_sgx));
 		if (sigfile)
 			json_object_set_new(o, "sigfile", json_string(sigfile));
-		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!s)
-			return -1;
-		rc = fprintf(out, "%s\n", s) < 0;
-		free(s);
-		return rc;
+		return cli_print_json(out, o);
 	}
 	fprintf(out, "Measurement:\n    %s\n", mre);
 	fprintf(out, "MRENCLAVE: %s\n", mre);

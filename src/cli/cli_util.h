@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ppml/buf.h"
 #include "ppml/enclave.h"
 
@@ -15,6 +17,10 @@ int cli_buf_make_escape(struct ppml_buf *b, const char *path);
 /* Resolves --date: NULL means SOURCE_DATE_EPOCH's UTC date when that is set, else
  * today; "today" is the local date (as Gramine).  Writes YYYY-MM-DD into out[16]. */
 ppml_status cli_resolve_date(const char *arg, char out[16], struct ppml_err *err);
+
+/* Prints o as indented JSON and a newline on out, then releases o (also on
+ * failure).  Returns 0, or -1 when o is NULL, cannot be serialised or written. */
+int cli_print_json(FILE *out, json_t *o);
 
 /* gramine-sgx-sign's verbose printout: attributes, remote attestation, memory layout. */
 void cli_print_layout(FILE *out, const struct ppml_enclave_identity *id,

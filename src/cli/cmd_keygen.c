@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "cli_pkcs11.h"
 #include "ppml/hex.h"
 #include "ppml/key.h"
@@ -46,16 +47,11 @@ static int print_result(const char *path, const uint8_t mrsigner[32], int json, 
 	ppml_hex_encode(mrsigner, 32, hex);
 	if (json) {
 		json_t *o = json_object();
-		char *s;
 		if (path)
 			json_object_set_new(o, in_token ? "pkcs11" : "path", json_string(path));
 		json_object_set_new(o, "mrsigner", json_string(hex));
-		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!s)
+		if (cli_print_json(stdout, o) != 0)
 			return CLI_EXIT_FAILURE;
-		puts(s);
-		free(s);
 	} else {
 		if (path && in_token)
 			printf("generated %s (RSA-3072, e=3, not extractable)\n", path);

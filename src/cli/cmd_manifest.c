@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "ppml/file.h"
 #include "ppml/limits.h"
 #include "ppml/manifest.h"
@@ -49,7 +50,6 @@ static int do_check(const char *path, int json)
 	}
 	if (json) {
 		json_t *o = json_object(), *a = json_array();
-		char *s = NULL;
 		if (!o || !a) {
 			json_decref(o);
 			json_decref(a);
@@ -60,14 +60,10 @@ static int do_check(const char *path, int json)
 			json_array_append_new(a, json_string(v.msgs[i]));
 		json_object_set_new(o, "ok", json_boolean(v.len == 0));
 		json_object_set_new(o, "violations", a);
-		s = json_dumps(o, JSON_INDENT(2));
-		json_decref(o);
-		if (!s) {
+		if (cli_print_json(stdout, o) != 0) {
 			fprintf(stderr, "ppml manifest: out of memory\n");
 			goto out;
 		}
-		printf("%s\n", s);
-		free(s);
 	} else if (v.len == 0) {
 		printf("OK\n");
 	} else {

@@ -247,7 +247,6 @@ static int print_gendata(const struct ppml_enclave_identity *id, const uint8_t *
 	ppml_hex_encode(digest, 32, dig);
 	if (json) {
 		json_t *o = json_object();
-		char *s;
 		json_object_set_new(o, "mrenclave", json_string(mre));
 		json_object_set_new(o, "payload_sha256", json_string(dig));
 		json_object_set_new(o, "isvprodid", json_integer(id->params.isv_prod_id));
@@ -256,13 +255,7 @@ static int print_gendata(const struct ppml_enclave_identity *id, const uint8_t *
 		json_object_set_new(o, "date", json_string(date));
 		json_object_set_new(o, "manifest_sgx", json_string(output));
 		json_object_set_new(o, "sigdata", json_string(gendata));
-		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!s)
-			return CLI_EXIT_FAILURE;
-		puts(s);
-		free(s);
-		return CLI_EXIT_OK;
+		return cli_print_json(stdout, o) ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 	}
 	printf("MRENCLAVE:      %s\nPAYLOAD SHA256: %s\nISVPRODID: %u  ISVSVN: %u  DEBUG: %s  "
 	       "DATE: %s\nwrote %s and %s; have the key holder check it ('ppml sigstruct show "

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "ppml/buf.h"
 #include "ppml/enclave.h"
 #include "ppml/file.h"
@@ -168,7 +169,6 @@ static int show(const char *path, int json, int payload)
 	hexstr(s.q1, 384, q1);
 	hexstr(s.q2, 384, q2);
 	if (json) {
-		char *text;
 		json_t *a;
 		o = json_object();
 #define SETHEX(k, fmt, v)                                     \
@@ -217,13 +217,9 @@ static int show(const char *path, int json, int payload)
 			json_object_set_new(o, "q2_le", json_string(q2));
 		}
 #undef SETHEX
-		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (!text) {
+		if (cli_print_json(stdout, o) != 0)
 			rc = CLI_EXIT_FAILURE;
-			goto out;
-		}
-		puts(text);
-		free(text);
+		o = NULL;
 		goto out;
 	}
 	printf("%s %s\n", payload ? "SIGNING PAYLOAD (unsigned)" : "SIGSTRUCT", path);
