@@ -40,14 +40,6 @@ struct ctx {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
 
 static char *xasprintf(const char *fmt, ...) PPML_PRINTF(1, 2);
 static char *xasprintf(const char *fmt, ...)
@@ -156,7 +148,7 @@ static char *pathjoin(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir);
 	if (strcmp(dir, ".") == 0)
-		return xstrdup(name);
+		return strdup(name);
 	if (dl && dir[dl - 1] == '/')
 		return xasprintf("%s%s", dir, name);
 	return xasprintf("%s/%s", dir, name);
@@ -169,7 +161,7 @@ static char *outer_of(const char *chroot, const char *inner)
 	while (*rel == '/')
 		rel++;
 	if (!*rel)
-		return xstrdup(chroot);
+		return strdup(chroot);
 	return pathjoin(chroot, rel);
 }
 
@@ -282,7 +274,7 @@ static ppml_status chroot_resolve(struct ctx *c, const char *path, unsigned *hop
 		target[tl] = 0;
 		free(next);
 		if (target[0] == '/') {
-			next = xstrdup(target);
+			next = strdup(target);
 		} else {
 			inner_parent(cur);
 			next = pathjoin(cur, target);
@@ -324,7 +316,7 @@ static ppml_status realpath_of(struct ctx *c, const char *normpath, char **real,
 	if (inner)
 		*inner = NULL;
 	if (!c->chroot) {
-		*real = xstrdup(normpath);
+		*real = strdup(normpath);
 		return *real ? PPML_OK : nomem(c->err);
 	}
 	st = chroot_resolve(c, normpath, &hops, &in);
@@ -481,7 +473,7 @@ static ppml_status list_dir(struct ctx *c, const char *dir, char ***names, size_
 			v = nv;
 			cap = ncap;
 		}
-		if (!(v[len] = xstrdup(e->d_name))) {
+		if (!(v[len] = strdup(e->d_name))) {
 			st = nomem(c->err);
 			goto out;
 		}
@@ -565,7 +557,7 @@ static ppml_status expand_dir(struct ctx *c, const char *uri, const char *real, 
 			}
 		} else {
 			child_uri = xasprintf("file:%s%s", child, isdir ? "/" : "");
-			child_real = xstrdup(child);
+			child_real = strdup(child);
 			if (!child_uri || !child_real) {
 				st = nomem(c->err);
 				goto out;
@@ -706,8 +698,8 @@ static ppml_status expand_item(struct ctx *c, size_t idx, const struct ppml_toml
 				  uri_v->u.s.ptr, idx);
 		goto out;
 	}
-	uri = xstrdup(uri_v->u.s.ptr);
-	sha = sha_v ? xstrdup(sha_v->u.s.ptr) : NULL;
+	uri = strdup(uri_v->u.s.ptr);
+	sha = sha_v ? strdup(sha_v->u.s.ptr) : NULL;
 	norm = pathnorm(uri_v->u.s.ptr + 5);
 	if (!uri || (sha_v && !sha) || !norm) {
 		st = nomem(c->err);
@@ -884,7 +876,7 @@ static ppml_status add_dep(struct ppml_manifest_result *r, const char *path, str
 	if (!n)
 		return nomem(err);
 	r->deps = n;
-	if (!(r->deps[r->n_deps] = xstrdup(path)))
+	if (!(r->deps[r->n_deps] = strdup(path)))
 		return nomem(err);
 	r->n_deps++;
 	return PPML_OK;
@@ -949,7 +941,7 @@ static ppml_status loader_entrypoint(struct ppml_toml_value *root, const struct 
 	}
 	/* relative to the current directory; --chroot is not applied (spec 2.2) */
 	path = pathnorm(uri->u.s.ptr + 5);
-	if (!path || !(r->entrypoint.uri = xstrdup(uri->u.s.ptr))) {
+	if (!path || !(r->entrypoint.uri = strdup(uri->u.s.ptr))) {
 		st = nomem(err);
 		goto out;
 	}
@@ -958,7 +950,7 @@ static ppml_status loader_entrypoint(struct ppml_toml_value *root, const struct 
 			st = ppml_err_set(err, PPML_E_INPUT, "loader.entrypoint.sha256 must be a string");
 			goto out;
 		}
-		if (!(r->entrypoint.sha256 = xstrdup(sha->u.s.ptr))) {
+		if (!(r->entrypoint.sha256 = strdup(sha->u.s.ptr))) {
 			st = nomem(err);
 			goto out;
 		}
@@ -987,7 +979,7 @@ static ppml_status loader_entrypoint(struct ppml_toml_value *root, const struct 
 			if ((st = add_dep(r, path, err)) != PPML_OK)
 				goto out;
 		}
-		if (!(r->entrypoint.sha256 = xstrdup(job.hex))) {
+		if (!(r->entrypoint.sha256 = strdup(job.hex))) {
 			st = nomem(err);
 			goto out;
 		}
@@ -1026,7 +1018,7 @@ static ppml_status expand_all(struct ppml_toml_value *sgx, struct ctx *c,
 		if (c->items[i].sha256)
 			continue;
 		if (c->opts->flags & PPML_MANIFEST_NO_FS) {
-			if (!(c->items[i].sha256 = xstrdup(zero_hash))) {
+			if (!(c->items[i].sha256 = strdup(zero_hash))) {
 				st = nomem(c->err);
 				goto out;
 			}
@@ -1049,7 +1041,7 @@ static ppml_status expand_all(struct ppml_toml_value *sgx, struct ctx *c,
 	}
 	for (size_t j = 0; j < njobs; j++) {
 		struct tf *t = &c->items[job_item[j]];
-		if (!(t->sha256 = xstrdup(jobs[j].hex))) {
+		if (!(t->sha256 = strdup(jobs[j].hex))) {
 			st = nomem(c->err);
 			goto out;
 		}

@@ -276,14 +276,6 @@ static void verrs_clear(struct verrs *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static char *dup_s(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
 
 static void add_err(struct verrs *e, const struct vpath *p, const char *msg)
 {
@@ -300,8 +292,8 @@ static void add_err(struct verrs *e, const struct vpath *p, const char *msg)
 		e->v = n;
 		e->cap = ncap;
 	}
-	x.msg = dup_s(msg);
-	x.path = dup_s(p->b.data ? (const char *)p->b.data : "");
+	x.msg = strdup(msg);
+	x.path = strdup(p->b.data ? (const char *)p->b.data : "");
 	x.depth = p->depth;
 	x.dict_value = false;
 	if (!x.msg || !x.path) {
