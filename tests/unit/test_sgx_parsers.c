@@ -209,6 +209,12 @@ TEST(two_step_assemble_matches_sign)
 	CHECK(memcmp(&out, d, 1808) == 0);
 	sbe[100] ^= 1;
 	CHECK(ppml_sigstruct_assemble(payload, nbe, 384, sbe, 384, &out, &err) == PPML_E_REFUSED);
+	/* A signature value not below the modulus (as another key's signature can be)
+	 * is refused like any bad signature, not reported as a crypto failure. */
+	CHECK(ppml_sigstruct_assemble(payload, nbe, 384, nbe, 384, &out, &err) == PPML_E_REFUSED);
+	CHECK(strstr(err.msg, "not smaller than MODULUS") != NULL);
+	memset(sbe, 0xff, sizeof(sbe));
+	CHECK(ppml_sigstruct_assemble(payload, nbe, 384, sbe, 384, &out, &err) == PPML_E_REFUSED);
 	EVP_PKEY_free(key);
 	free(d);
 }

@@ -136,10 +136,19 @@ static ppml_status compute_q(const BIGNUM *sig, const BIGNUM *n, uint8_t q1[384]
 	BIGNUM *s2 = BN_new(), *q = BN_new(), *r = BN_new(), *t = BN_new();
 	ppml_status st = PPML_OK;
 
+	/* A value not below n is no RSA signature under n (and its quotients would
+	 * not fit 384 bytes): refused, like any signature that does not verify. */
+	if (BN_cmp(sig, n) >= 0) {
+		st = ppml_err_set(err, PPML_E_REFUSED,
+				  "SIGSTRUCT signature check failed: SIGNATURE is not smaller than "
+				  "MODULUS, so it is not a signature by this key");
+		goto out;
+	}
 	if (!ctx || !s2 || !q || !r || !t || !BN_sqr(s2, sig, ctx) || !BN_div(q, r, s2, n, ctx) ||
 	    BN_bn2lebinpad(q, q1, 384) != 384 || !BN_mul(t, sig, r, ctx) ||
 	    !BN_div(q, NULL, t, n, ctx) || BN_bn2lebinpad(q, q2, 384) != 384)
 		st = ppml_err_openssl(err, PPML_E_CRYPTO, "computing SIGSTRUCT Q1/Q2 failed");
+out:
 	BN_free(s2);
 	BN_free(q);
 	BN_free(r);
