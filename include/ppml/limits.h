@@ -58,4 +58,18 @@
 #define PPML_IDENTITY_MAX_WARNINGS  1024u
 #define PPML_IDENTITY_MAX_STRING    (1u << 20)   /* one uri, key or value text */
 
+
+/* DCAP quotes and collateral (src/lib/dcap).  A real SGX quote with its PCK
+ * chain is about 4.7 KiB; TCB info for one FMSPC is tens of KiB; the largest
+ * PCK CRLs hold tens of thousands of serials (a few MiB at most). */
+#define PPML_QUOTE_MAX_SIZE            (64u * 1024)
+#define PPML_COLLATERAL_MAX_FILE       (8u * 1024 * 1024)
+#define PPML_COLLATERAL_MAX_JSON       (1u * 1024 * 1024)   /* TCB info / QE identity */
+#define PPML_COLLATERAL_MAX_LEVELS     1024u   /* TCB levels in one TCB info / QE identity */
+#define PPML_COLLATERAL_MAX_ADVISORIES 512u    /* advisory IDs of one level */
+#define PPML_COLLATERAL_MAX_ID_LEN     64u     /* bytes of one advisory ID */
+/* Verified collateral sets / PCK chains kept by one verifier's cache. */
+#define PPML_DCAP_CACHE_SETS           64u
+#define PPML_DCAP_CACHE_PCK            4096u
+
 #endif

@@ -205,4 +205,80 @@ _Static_assert(offsetof(struct ppml_sgx_sigstruct, isv_svn) == 1026, "ISVSVN");
 _Static_assert(offsetof(struct ppml_sgx_sigstruct, q1) == 1040, "Q1");
 _Static_assert(offsetof(struct ppml_sgx_sigstruct, q2) == 1424, "Q2");
 
+/* ---- DCAP quotes (shared/spec/dcap-quote-verification.md section 1) ---- */
+
+#define PPML_SGX_ATTR_INIT          0x01ull
+#define PPML_SGX_ATTR_DEBUG         0x02ull
+#define PPML_SGX_ATTR_MODE64BIT     0x04ull
+#define PPML_SGX_ATTR_PROVISIONKEY  0x10ull
+#define PPML_SGX_ATTR_EINITTOKENKEY 0x20ull
+#define PPML_SGX_ATTR_KSS           0x80ull
+
+/* Section 1.2: the SGX report body (enclave REPORT minus KEYID and MAC), as
+ * it appears in a quote, both for the application enclave and the QE. */
+struct ppml_sgx_report_body {
+	uint8_t cpusvn[16];
+	uint32_t miscselect;
+	uint8_t reserved1[12];
+	uint8_t isv_ext_prod_id[16];
+	uint64_t attributes_flags;
+	uint64_t attributes_xfrm;
+	uint8_t mrenclave[32];
+	uint8_t reserved2[32];
+	uint8_t mrsigner[32];
+	uint8_t reserved3[32];
+	uint8_t config_id[64];
+	uint16_t isv_prod_id;
+	uint16_t isv_svn;
+	uint16_t config_svn;
+	uint8_t reserved4[42];
+	uint8_t isv_family_id[16];
+	uint8_t report_data[64];
+} __attribute__((packed));
+
+#define PPML_SGX_REPORT_BODY_SIZE 384u
+_Static_assert(sizeof(struct ppml_sgx_report_body) == PPML_SGX_REPORT_BODY_SIZE,
+	       "report body is 384 bytes");
+_Static_assert(offsetof(struct ppml_sgx_report_body, miscselect) == 16, "MISCSELECT");
+_Static_assert(offsetof(struct ppml_sgx_report_body, isv_ext_prod_id) == 32, "ISVEXTPRODID");
+_Static_assert(offsetof(struct ppml_sgx_report_body, attributes_flags) == 48, "ATTRIBUTES");
+_Static_assert(offsetof(struct ppml_sgx_report_body, mrenclave) == 64, "MRENCLAVE");
+_Static_assert(offsetof(struct ppml_sgx_report_body, mrsigner) == 128, "MRSIGNER");
+_Static_assert(offsetof(struct ppml_sgx_report_body, config_id) == 192, "CONFIGID");
+_Static_assert(offsetof(struct ppml_sgx_report_body, isv_prod_id) == 256, "ISVPRODID");
+_Static_assert(offsetof(struct ppml_sgx_report_body, isv_svn) == 258, "ISVSVN");
+_Static_assert(offsetof(struct ppml_sgx_report_body, config_svn) == 260, "CONFIGSVN");
+_Static_assert(offsetof(struct ppml_sgx_report_body, isv_family_id) == 304, "ISVFAMILYID");
+_Static_assert(offsetof(struct ppml_sgx_report_body, report_data) == 320, "REPORTDATA");
+
+/* Section 1.1: the 48-byte quote header. */
+struct ppml_quote_header {
+	uint16_t version;
+	uint16_t att_key_type;
+	uint32_t tee_type;       /* v3: reserved, must be 0 */
+	uint16_t qe_svn;         /* informational, never used for TCB evaluation */
+	uint16_t pce_svn;        /* informational */
+	uint8_t qe_vendor_id[16];
+	uint8_t user_data[20];
+} __attribute__((packed));
+
+#define PPML_QUOTE_HEADER_SIZE 48u
+_Static_assert(sizeof(struct ppml_quote_header) == PPML_QUOTE_HEADER_SIZE, "header is 48 bytes");
+_Static_assert(offsetof(struct ppml_quote_header, qe_vendor_id) == 12, "QE vendor ID");
+_Static_assert(offsetof(struct ppml_quote_header, user_data) == 28, "user data");
+
+#define PPML_QUOTE_ATT_KEY_ECDSA_P256 2u
+#define PPML_QUOTE_TEE_SGX            0u
+#define PPML_QUOTE_TEE_TDX            0x81u
+/* Section 1.3: certification data types. */
+#define PPML_QUOTE_CERT_PCK_CHAIN     5u
+#define PPML_QUOTE_CERT_QE_REPORT     6u
+/* Intel's QE vendor ID (section 1.1). */
+#define PPML_QUOTE_INTEL_QE_VENDOR_ID \
+	"\x93\x9a\x72\x33\xf7\x9c\x4c\xa9\x94\x0a\x0d\xb3\x95\x7f\x06\x07"
+/* Header + body: the bytes the quote signature covers (v3 and v4 SGX). */
+#define PPML_QUOTE_SIGNED_SIZE (PPML_QUOTE_HEADER_SIZE + PPML_SGX_REPORT_BODY_SIZE)
+/* Fixed part of the v3 signature data before the QE auth data. */
+#define PPML_QUOTE_MIN_V3_SIZE (PPML_QUOTE_SIGNED_SIZE + 4u + 64u + 64u + 384u + 64u + 2u + 2u + 4u)
+
 #endif
