@@ -103,4 +103,17 @@ void ppml_pem_chain_free(struct ppml_pem_chain *c);
  * len / 4 * 3 bytes.  Returns false on any deviation. */
 bool ppml_base64_decode_strict(const char *in, size_t len, uint8_t *out, size_t *out_len);
 
+/* The PCK certificate of a quote's type-5 chain, without verifying
+ * anything: its SGX extension, and whether its issuer is a Platform CA
+ * (issuer CN contains "Platform") or a Processor CA ("Processor").  What
+ * `ppml quote show` prints and what `ppml collateral fetch --quote` needs. */
+ppml_status ppml_quote_pck_info(const struct ppml_quote *q, struct ppml_pck_ext *ext,
+				bool *platform_ca, struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* The parsed quote as a JSON object (header, report_body, qe_report, sizes,
+ * and pck when pck_or_null is given): a new jansson reference (json_t *),
+ * NULL on allocation failure. */
+struct json_t;
+struct json_t *ppml_quote_json(const struct ppml_quote *q, const struct ppml_pck_ext *pck_or_null);
+
 #endif
