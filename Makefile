@@ -47,7 +47,7 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all check bench fuzz fuzz-build demo clean deps
+.PHONY: all check check-long bench fuzz fuzz-build demo clean deps
 # Keep intermediate objects (unit tests, fuzz targets) so a rebuild is incremental.
 .SECONDARY:
 all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
@@ -86,6 +86,10 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay_main.o $(BUI
 
 check: all
 	@tests/run-tests $(BUILD)
+
+# Exhaustive variants (every bit of every real quote, ...): minutes, not seconds.
+check-long: all
+	@PPML_CHECK_LONG=1 tests/run-tests $(BUILD)
 
 bench: all
 	@bench/run $(BUILD)
