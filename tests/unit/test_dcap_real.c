@@ -371,6 +371,36 @@ TEST(wrong_time_and_wrong_collateral)
 	ppml_dcap_verifier_free(v);
 }
 
+/* The signed bytes are QVL's compact re-serialisation, whichever path
+ * produced them (the fast whitespace strip or jansson's dump). */
+TEST(signed_body_is_compact_reserialisation)
+{
+	REQUIRE_SHARED(shared);
+	REQUIRE(load_cases(shared) >= 5);
+	for (int i = 0; i < n_cases; i++) {
+		struct ppml_tcb_info t;
+		struct ppml_qe_identity q;
+		json_error_t je;
+		REQUIRE(ppml_tcb_info_parse(cases[i].c.tcb_info, cases[i].c.tcb_info_len, &t, NULL) ==
+			PPML_OK);
+		REQUIRE(ppml_qe_identity_parse(cases[i].c.qe_identity, cases[i].c.qe_identity_len, &q,
+					       NULL) == PPML_OK);
+		json_t *a = json_loadb((const char *)cases[i].c.tcb_info, cases[i].c.tcb_info_len, 0, &je);
+		json_t *b = json_loadb((const char *)cases[i].c.qe_identity, cases[i].c.qe_identity_len,
+				       0, &je);
+		char *da = json_dumps(json_object_get(a, "tcbInfo"), JSON_COMPACT);
+		char *db = json_dumps(json_object_get(b, "enclaveIdentity"), JSON_COMPACT);
+		CHECK(da && t.signed_len == strlen(da) && memcmp(t.signed_body, da, t.signed_len) == 0);
+		CHECK(db && q.signed_len == strlen(db) && memcmp(q.signed_body, db, q.signed_len) == 0);
+		free(da);
+		free(db);
+		json_decref(a);
+		json_decref(b);
+		ppml_tcb_info_cleanup(&t);
+		ppml_qe_identity_cleanup(&q);
+	}
+}
+
 int main(void)
 {
 	RUN(intel_root_pinned);
@@ -379,6 +409,7 @@ int main(void)
 	RUN(real_collateral_signature_flips_refused);
 	RUN(real_quote_truncations_refused);
 	RUN(wrong_time_and_wrong_collateral);
+	RUN(signed_body_is_compact_reserialisation);
 	for (int i = 0; i < n_cases; i++) {
 		free(cases[i].quote);
 		ppml_collateral_cleanup(&cases[i].c);

@@ -148,6 +148,81 @@ static ppml_status get_advisories(json_t *o, const char *what, char ***out, size
 	return PPML_OK;
 }
 
+/* The bytes QVL verifies are its compact re-serialisation of the body
+ * object (section 4.2).  When the body's text has no escapes and no number
+ * other than a plain non-negative integer, that re-serialisation is exactly
+ * the text with the whitespace outside strings removed, which is much
+ * cheaper than jansson's dump.  Returns true when it applied (*out is then
+ * the copy, or NULL on allocation failure); false sends the caller to the
+ * general path.  The document already parsed as JSON. */
+static bool compact_span(const uint8_t *json, size_t len, const char *key, uint8_t **out,
+			 size_t *out_len)
+{
+	size_t i = 0, kl = strlen(key), start, depth = 0;
+	bool in_str = false;
+
+	*out = NULL;
+	while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
+		i++;
+	if (i >= len || json[i] != '{')
+		return false;
+	i++;
+	while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
+		i++;
+	/* Only the common shape: the body is the first member. */
+	if (len - i < kl + 2 || json[i] != '"' || memcmp(json + i + 1, key, kl) != 0 ||
+	    json[i + 1 + kl] != '"')
+		return false;
+	i += kl + 2;
+	while (i < len && json[i] != '{') {
+		if (json[i] != ' ' && json[i] != '\t' && json[i] != '\n' && json[i] != '\r' &&
+		    json[i] != ':')
+			return false;
+		i++;
+	}
+	start = i;
+	uint8_t *buf = malloc(len - start + 1);
+	size_t n = 0;
+	if (!buf)
+		return true;
+	for (; i < len; i++) {
+		uint8_t ch = json[i];
+		if (in_str) {
+			if (ch == '\\') {
+				free(buf);
+				return false;
+			}
+			if (ch == '"')
+				in_str = false;
+			buf[n++] = ch;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+			continue;
+		if (ch == '.' || ch == 'e' || ch == 'E' || ch == '-' || ch == '+') {
+			free(buf);
+			return false; /* a number jansson or rapidjson may re-format */
+		}
+		if (ch == '"')
+			in_str = true;
+		else if (ch == '{' || ch == '[')
+			depth++;
+		else if (ch == '}' || ch == ']')
+			depth--;
+		buf[n++] = ch;
+		if (depth == 0)
+			break;
+	}
+	if (depth != 0) {
+		free(buf);
+		return false;
+	}
+	buf[n] = 0;
+	*out = buf;
+	*out_len = n;
+	return true;
+}
+
 /* Loads `{"<body_key>":{...},"signature":"<128 hex>"}`; returns the body
  * object (borrowed from *root) and the signature; *signed_body receives the
  * compact re-serialisation (section 4.2: what QVL verifies over). */
@@ -172,6 +247,9 @@ static ppml_status load_signed(const uint8_t *json, size_t len, const char *body
 		return rc;
 	if ((rc = get_hex(*root, "signature", what, sig, 64, err)) != PPML_OK)
 		return rc;
+	if (compact_span(json, len, body_key, signed_body, signed_len))
+		return *signed_body ? PPML_OK
+				    : ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 	char *s = json_dumps(*body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!s)
 		return ppml_err_set(err, PPML_E_NOMEM, "%s: cannot serialise %s", what, body_key);
@@ -220,8 +298,9 @@ static ppml_status parse_tcb_level(json_t *lv, uint32_t version, size_t idx,
 	snprintf(twhat, sizeof(twhat), "%s.tcb", what);
 	if (version == 2) {
 		for (int i = 0; i < 16; i++) {
-			char key[32];
-			snprintf(key, sizeof(key), "sgxtcbcomp%02dsvn", i + 1);
+			char key[] = "sgxtcbcomp00svn";
+			key[10] = (char)('0' + (i + 1) / 10);
+			key[11] = (char)('0' + (i + 1) % 10);
 			if ((rc = get_uint(tcb, key, twhat, 255, &x, err)) != PPML_OK)
 				return rc;
 			out->comp_svn[i] = (uint8_t)x;
@@ -234,13 +313,16 @@ static ppml_status parse_tcb_level(json_t *lv, uint32_t version, size_t idx,
 					    twhat);
 		for (size_t i = 0; i < 16; i++) {
 			json_t *c = json_array_get(comps, i);
-			char cwhat[112];
-			snprintf(cwhat, sizeof(cwhat), "%s.sgxtcbcomponents[%zu]", twhat, i);
-			if (!json_is_object(c))
-				return ppml_err_set(err, PPML_E_INPUT, "%s: expected an object", cwhat);
-			if ((rc = get_uint(c, "svn", cwhat, 255, &x, err)) != PPML_OK)
-				return rc;
-			out->comp_svn[i] = (uint8_t)x;
+			json_t *svn = json_object_get(c, "svn");
+			/* The message is formatted only on failure: this loop runs for
+			 * every level of every cold verification. */
+			if (!json_is_integer(svn) || json_integer_value(svn) < 0 ||
+			    json_integer_value(svn) > 255)
+				return ppml_err_set(err, PPML_E_INPUT,
+						    "%s.sgxtcbcomponents[%zu].svn: expected an integer "
+						    "0..255",
+						    twhat, i);
+			out->comp_svn[i] = (uint8_t)json_integer_value(svn);
 		}
 	}
 	if ((rc = get_uint(tcb, "pcesvn", twhat, 65535, &x, err)) != PPML_OK)

@@ -391,6 +391,76 @@ static int sgx_ext_index(X509 *c)
 	return idx;
 }
 
+/* Certificates parsed during one verification, by DER bytes: the roots,
+ * the TCB signing certificate and the PCK CA recur across the four chains,
+ * and parsing X.509 (its public key) is the costliest step after ECDSA. */
+#define POOL_MAX 16
+struct cert_pool {
+	size_t n;
+	uint8_t *der[POOL_MAX];
+	size_t len[POOL_MAX];
+	X509 *cert[POOL_MAX];
+	/* Signature checks done in this call: the root's self-signature and
+	 * the Root CA CRL recur in the PCK chain and both signing chains
+	 * (section 4.1-4.3); the same bytes and key are verified once. */
+	size_t n_sigs;
+	const void *sig_obj[POOL_MAX];
+	const EVP_PKEY *sig_key[POOL_MAX];
+	bool sig_ok[POOL_MAX];
+};
+
+static void pool_free(struct cert_pool *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->der[i]);
+		X509_free(p->cert[i]);
+	}
+	p->n = 0;
+	p->n_sigs = 0;
+}
+
+/* X509_verify / X509_CRL_verify, each (object, key) pair at most once per call. */
+static bool pool_verify(struct cert_pool *p, X509 *cert, X509_CRL *crl, EVP_PKEY *key)
+{
+	const void *obj = cert ? (const void *)cert : (const void *)crl;
+	bool ok;
+	for (size_t i = 0; p && i < p->n_sigs; i++)
+		if (p->sig_obj[i] == obj && p->sig_key[i] == key)
+			return p->sig_ok[i];
+	ok = cert ? X509_verify(cert, key) == 1 : X509_CRL_verify(crl, key) == 1;
+	ERR_clear_error();
+	if (p && p->n_sigs < POOL_MAX) {
+		p->sig_obj[p->n_sigs] = obj;
+		p->sig_key[p->n_sigs] = key;
+		p->sig_ok[p->n_sigs++] = ok;
+	}
+	return ok;
+}
+
+static X509 *der_cert(const uint8_t *der, size_t len);
+
+/* A new reference to the certificate with these DER bytes, or NULL. */
+static X509 *pool_cert(struct cert_pool *p, const uint8_t *der, size_t len)
+{
+	X509 *c;
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->len[i] == len && memcmp(p->der[i], der, len) == 0)
+			return X509_up_ref(p->cert[i]) == 1 ? p->cert[i] : NULL;
+	c = der_cert(der, len);
+	if (c && p && p->n < POOL_MAX) {
+		uint8_t *copy = malloc(len);
+		if (copy && X509_up_ref(c) == 1) {
+			memcpy(copy, der, len);
+			p->der[p->n] = copy;
+			p->len[p->n] = len;
+			p->cert[p->n++] = c;
+		} else {
+			free(copy);
+		}
+	}
+	return c;
+}
+
 static X509 *der_cert(const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
@@ -422,7 +492,7 @@ static const struct anchor *find_anchor(const struct ppml_dcap_verifier *v, X509
 /* Returns PPML_OK with u->fail set for verification failures; an error
  * status only for allocation failures. */
 static ppml_status pck_unit_build(const struct ppml_dcap_verifier *v, const struct ppml_quote *q,
-				  struct pck_unit *u, struct ppml_err *err)
+				  struct cert_pool *pool, struct pck_unit *u, struct ppml_err *err)
 {
 	struct ppml_pem_chain ch;
 	struct ppml_err e2 = {0};
@@ -436,7 +506,7 @@ static ppml_status pck_unit_build(const struct ppml_dcap_verifier *v, const stru
 		UFAIL(u, PPML_QV_QUOTE_FORMAT, "quote: PCK chain at offset %zu: %s", q->cert_offset,
 		      e2.msg);
 	for (size_t i = 0; i < 3; i++)
-		certs[i] = der_cert(ch.der[i], ch.der_len[i]);
+		certs[i] = pool_cert(pool, ch.der[i], ch.der_len[i]);
 	ppml_pem_chain_free(&ch);
 	ERR_clear_error();
 	if (!certs[0] || !certs[1] || !certs[2]) {
@@ -477,14 +547,14 @@ static ppml_status pck_unit_build(const struct ppml_dcap_verifier *v, const stru
 	EVP_PKEY *pk = X509_get0_pubkey(u->pck);
 	if (!is_p256(rk) || !is_p256(ck) || !is_p256(pk))
 		UFAIL(u, PPML_QV_PCK_CHAIN, "PCK chain: every key must be ECDSA P-256");
-	if (X509_verify(u->root, rk) != 1)
+	if (!pool_verify(pool, u->root, NULL, rk))
 		UFAIL(u, PPML_QV_PCK_CHAIN, "PCK chain: the root's self-signature does not verify");
 	if (!name_eq(X509_get_issuer_name(u->ca), X509_get_subject_name(u->root)) ||
-	    X509_verify(u->ca, rk) != 1)
+	    !pool_verify(pool, u->ca, NULL, rk))
 		UFAIL(u, PPML_QV_PCK_CHAIN,
 		      "PCK chain: the PCK CA certificate is not issued and signed by the root");
 	if (!name_eq(X509_get_issuer_name(u->pck), X509_get_subject_name(u->ca)) ||
-	    X509_verify(u->pck, ck) != 1)
+	    !pool_verify(pool, u->pck, NULL, ck))
 		UFAIL(u, PPML_QV_PCK_CHAIN,
 		      "PCK chain: the PCK certificate is not issued and signed by the PCK CA");
 	/* Section 4.1 step 4: the chain's root has the anchor's signature bytes
@@ -589,29 +659,28 @@ static bool crl_window(X509_CRL *crl, int64_t *this_u, int64_t *next_u)
 }
 
 /* Section 4.1 step 5: issuer name, CRL Number and AKI, signature. */
-static const char *crl_check(X509_CRL *crl, X509 *issuer)
+static const char *crl_check(struct cert_pool *pool, X509_CRL *crl, X509 *issuer)
 {
 	if (!name_eq(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)))
 		return "its issuer is not the expected CA";
 	if (X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) < 0 ||
 	    X509_CRL_get_ext_by_NID(crl, NID_authority_key_identifier, -1) < 0)
 		return "it lacks the CRL Number or Authority Key Identifier extension";
-	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-		ERR_clear_error();
+	if (!pool_verify(pool, NULL, crl, X509_get0_pubkey(issuer)))
 		return "its signature does not verify";
-	}
 	return NULL;
 }
 
 /* A 2-certificate TCB signing chain (section 4.2): [0] signer, [1] root. */
-static ppml_status load_chain2(const uint8_t *pem, size_t len, X509 **signer, X509 **root,
-			       struct ppml_err *err)
+static ppml_status load_chain2(const uint8_t *pem, size_t len, struct cert_pool *pool,
+			       X509 **signer, X509 **root, struct ppml_err *err)
 {
 	struct ppml_pem_chain ch;
 	ppml_status rc = ppml_pem_chain_parse(pem, len, 2, &ch, err);
 	if (rc != PPML_OK)
 		return rc;
-	X509 *a = der_cert(ch.der[0], ch.der_len[0]), *b = der_cert(ch.der[1], ch.der_len[1]);
+	X509 *a = pool_cert(pool, ch.der[0], ch.der_len[0]);
+	X509 *b = pool_cert(pool, ch.der[1], ch.der_len[1]);
 	ppml_pem_chain_free(&ch);
 	if (!a || !b) {
 		X509_free(a);
@@ -630,7 +699,8 @@ static ppml_status load_chain2(const uint8_t *pem, size_t len, X509 **signer, X5
 }
 
 /* The signing-chain checks of 4.2/4.3 that do not depend on the quote. */
-static void signing_chain_check(X509 *signer, X509 *root, X509_CRL *root_crl, const uint8_t *body,
+static void signing_chain_check(struct cert_pool *pool, X509 *signer, X509 *root,
+				X509_CRL *root_crl, const uint8_t *body,
 				size_t body_len, const uint8_t sig[64], bool is_tcb,
 				enum ppml_qv_failure *fail, char *msg, size_t msg_len)
 {
@@ -640,20 +710,20 @@ static void signing_chain_check(X509 *signer, X509 *root, X509_CRL *root_crl, co
 
 	*fail = PPML_QV_TCB_SIGNING_CHAIN;
 	if (!self_issued(root) || !cn_contains(X509_get_subject_name(root), "SGX Root CA") ||
-	    !is_p256(rk) || X509_verify(root, rk) != 1) {
+	    !is_p256(rk) || !pool_verify(pool, root, NULL, rk)) {
 		snprintf(msg, msg_len, "%s issuer chain: no self-signed \"SGX Root CA\" root", what);
 		goto out;
 	}
 	if (!cn_contains(X509_get_subject_name(signer), "SGX TCB Signing") ||
 	    !name_eq(X509_get_issuer_name(signer), X509_get_subject_name(root)) || !is_p256(sk) ||
-	    X509_verify(signer, rk) != 1) {
+	    !pool_verify(pool, signer, NULL, rk)) {
 		snprintf(msg, msg_len,
 			 "%s issuer chain: the signing certificate is not an \"SGX TCB Signing\" "
 			 "certificate issued and signed by the root",
 			 what);
 		goto out;
 	}
-	if ((why = crl_check(root_crl, root)) != NULL) {
+	if ((why = crl_check(pool, root_crl, root)) != NULL) {
 		*fail = PPML_QV_CRL;
 		snprintf(msg, msg_len, "Root CA CRL (for the %s chain): %s", what, why);
 		goto out;
@@ -702,8 +772,8 @@ static int64_t min64(int64_t a, int64_t b)
 
 /* Parses (format errors: PPML_E_INPUT in err) and runs the quote-independent
  * checks (recorded in the unit). */
-static ppml_status coll_unit_build(const struct ppml_collateral *c, struct coll_unit *u,
-				   struct ppml_err *err)
+static ppml_status coll_unit_build(const struct ppml_collateral *c, struct cert_pool *pool,
+				   struct coll_unit *u, struct ppml_err *err)
 {
 	ppml_status rc;
 	int64_t na;
@@ -735,18 +805,18 @@ static ppml_status coll_unit_build(const struct ppml_collateral *c, struct coll_
 	if (!crl_window(u->pck_crl, &u->pck_crl_this, &u->pck_crl_next))
 		return ppml_err_set(err, PPML_E_INPUT,
 				    "pck_crl.der: missing or unreadable thisUpdate/nextUpdate");
-	if ((rc = load_chain2(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len,
+	if ((rc = load_chain2(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len, pool,
 			      &u->tcb_signer, &u->tcb_root, err)) != PPML_OK) {
 		ppml_err_prefix(err, "tcb_info_issuer_chain.pem: ");
 		return rc;
 	}
-	if ((rc = load_chain2(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len,
+	if ((rc = load_chain2(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len, pool,
 			      &u->qe_signer, &u->qe_root, err)) != PPML_OK) {
 		ppml_err_prefix(err, "qe_identity_issuer_chain.pem: ");
 		return rc;
 	}
 	/* Used only for the expiry date (section 4.6), as in QvE. */
-	if ((rc = load_chain2(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len,
+	if ((rc = load_chain2(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len, pool,
 			      &u->crl_chain[0], &u->crl_chain[1], err)) != PPML_OK) {
 		ppml_err_prefix(err, "pck_crl_issuer_chain.pem: ");
 		return rc;
@@ -773,15 +843,15 @@ static ppml_status coll_unit_build(const struct ppml_collateral *c, struct coll_
 	}
 
 	/* Quote-independent checks, recorded for the caller to report in order. */
-	const char *why = crl_check(u->root_crl, u->tcb_root);
+	const char *why = crl_check(pool, u->root_crl, u->tcb_root);
 	if (why) {
 		u->root_crl_fail = PPML_QV_CRL;
 		snprintf(u->root_crl_msg, sizeof(u->root_crl_msg), "Root CA CRL: %s", why);
 	}
-	signing_chain_check(u->tcb_signer, u->tcb_root, u->root_crl, u->tcb.signed_body,
+	signing_chain_check(pool, u->tcb_signer, u->tcb_root, u->root_crl, u->tcb.signed_body,
 			    u->tcb.signed_len, u->tcb.signature, true, &u->tcb_fail, u->tcb_msg,
 			    sizeof(u->tcb_msg));
-	signing_chain_check(u->qe_signer, u->qe_root, u->root_crl, u->qe.signed_body,
+	signing_chain_check(pool, u->qe_signer, u->qe_root, u->root_crl, u->qe.signed_body,
 			    u->qe.signed_len, u->qe.signature, false, &u->qe_fail, u->qe_msg,
 			    sizeof(u->qe_msg));
 	return PPML_OK;
@@ -874,7 +944,7 @@ static struct coll_unit *coll_insert(struct ppml_dcap_verifier *v, struct coll_u
 }
 
 static ppml_status get_pck(struct ppml_dcap_verifier *v, const struct ppml_quote *q,
-			   struct pck_unit **out, struct ppml_err *err)
+			   struct cert_pool *pool, struct pck_unit **out, struct ppml_err *err)
 {
 	uint8_t id[32];
 	struct pck_unit *u;
@@ -895,7 +965,7 @@ static ppml_status get_pck(struct ppml_dcap_verifier *v, const struct ppml_quote
 		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 	memcpy(u->id, id, 32);
 	u->refs = 1;
-	rc = pck_unit_build(v, q, u, err);
+	rc = pck_unit_build(v, q, pool, u, err);
 	if (rc != PPML_OK) {
 		pck_unit_free(u);
 		return rc;
@@ -915,7 +985,7 @@ static ppml_status get_pck(struct ppml_dcap_verifier *v, const struct ppml_quote
 }
 
 static ppml_status get_coll(struct ppml_dcap_verifier *v, const struct ppml_collateral *c,
-			    struct coll_unit **out, struct ppml_err *err)
+			    struct cert_pool *pool, struct coll_unit **out, struct ppml_err *err)
 {
 	uint8_t id[32];
 	struct coll_unit *u;
@@ -938,7 +1008,7 @@ static ppml_status get_coll(struct ppml_dcap_verifier *v, const struct ppml_coll
 		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 	memcpy(u->id, id, 32);
 	u->refs = 1;
-	rc = coll_unit_build(c, u, err);
+	rc = coll_unit_build(c, pool, u, err);
 	if (rc != PPML_OK) {
 		coll_unit_free(u);
 		return rc;
@@ -1056,6 +1126,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 	bool expired = false;
 	EVP_PKEY *att = NULL;
 	bool att_owned = false;
+	struct cert_pool pool = {0};
 
 	memset(out, 0, sizeof(*out));
 	out->verified_at = at;
@@ -1071,7 +1142,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 	out->header = q.header;
 	out->body = q.body;
 	out->qe_isvsvn = q.qe_report.isv_svn;
-	if ((rc = get_pck(v, &q, &pu, err)) != PPML_OK)
+	if ((rc = get_pck(v, &q, &pool, &pu, err)) != PPML_OK)
 		goto done;
 	if (pu->fail == PPML_QV_QUOTE_FORMAT) {
 		rc = ppml_err_set(err, PPML_E_INPUT, "%s", pu->msg);
@@ -1085,7 +1156,9 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 		out->has_pck = true;
 		out->pck = pu->ext;
 	}
-	if ((rc = get_coll(v, c, &cu, err)) != PPML_OK) {
+	rc = get_coll(v, c, &pool, &cu, err);
+	pool_free(&pool);
+	if (rc != PPML_OK) {
 		out->failure = PPML_QV_COLLATERAL_FORMAT;
 		goto done;
 	}
@@ -1115,7 +1188,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 		known = pu->crl_ok_valid && memcmp(pu->crl_ok_id, cu->pck_crl_id, 32) == 0;
 		pthread_mutex_unlock(&v->lock);
 		if (!known) {
-			const char *why = crl_check(cu->pck_crl, pu->ca);
+			const char *why = crl_check(NULL, cu->pck_crl, pu->ca);
 			if (why) {
 				snprintf(msg, sizeof(msg), "PCK CRL: %s", why);
 				rc = refuse(out, PPML_QV_CRL, err, msg);
@@ -1321,6 +1394,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 	out->collateral_expired = expired || out->collateral_expires_at <= at;
 	rc = PPML_OK;
 done:
+	pool_free(&pool);
 	if (att)
 		EVP_PKEY_free(att);
 	pck_release(v, pu);
