@@ -152,7 +152,7 @@ static int verify(const char *file, const char *dir, const char *at_s, const cha
 	}
 	if (st != PPML_OK) {
 		ppml_err_prefix(&err, "%s: %s: ", file,
-				st == PPML_E_REFUSED ? ppml_qv_failure_name(vd.failure) : "error");
+				vd.failure != PPML_QV_OK ? ppml_qv_failure_name(vd.failure) : "error");
 		rc = cli_fail("quote", &err);
 		goto out;
 	}
