@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ppml collateral fetch: a collateral folder from a PCCS or Intel PCS
+/* ppml collateral fetch: a collateral folder from a PCCS
  * (shared/spec/dcap-quote-verification.md section 5). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,8 @@ const char cmd_collateral_usage[] =
 	"usage: ppml collateral fetch --pccs-url URL (--quote QUOTE | --fmspc HEX --ca CA)\n"
 	"                             --out DIR [--cacert FILE] [--timeout SECONDS] [--json]\n"
 	"\n"
-	"fetch    downloads the verification collateral of one platform from a PCCS (or\n"
-	"         Intel PCS) through the v4 API: TCB info and QE identity with their issuer\n"
+	"fetch    downloads the verification collateral of one platform from a PCCS\n"
+	"         through the v4 API: TCB info and QE identity with their issuer\n"
 	"         chains, the PCK CRL of the platform's CA with its chain, and the Root CA\n"
 	"         CRL.  CRLs are stored as DER.  The seven files of DIR (see `ppml quote\n"
 	"         verify --collateral-dir`) are replaced together or not at all.  Nothing\n"
