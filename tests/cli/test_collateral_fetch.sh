@@ -152,3 +152,30 @@ if need_shared $t; then
 	if [ $rc = 3 ] && grep -qi 'timed out' "$TMP/stderr" && [ ! -e "$TMP/t" ]; then pass $t
 	else fail $t "rc=$rc $(cat "$TMP/stderr")"; fi
 fi
+
+t=collateral_fetch_https_verifies_server
+if need_shared $t; then
+	d=$Q/phala_sgx_v3_2023-11
+	fm=$(fmspc_of "$d")
+	bad=""
+	for n in srv other; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-keyout "$TMP/$n.key" -out "$TMP/$n.pem" -subj /CN=127.0.0.1 \
+			-addext subjectAltName=IP:127.0.0.1 2>/dev/null || bad="$bad openssl-$n"
+	done
+	start_server --collateral "$fm:processor:$d" --tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" || bad="$bad server"
+	fetch_https() { # HOST OUT [ARGS]
+		local host=$1 out=$2; shift 2
+		"$PPML" collateral fetch --pccs-url "https://$host:$PORT" --fmspc "$fm" --ca processor \
+			--out "$TMP/$out" "$@" 2>"$TMP/stderr"
+	}
+	fetch_https 127.0.0.1 h1 --cacert "$TMP/srv.pem" && same_files "$d" "$TMP/h1" >/dev/null || bad="$bad trusted($(cat "$TMP/stderr"))"
+	fetch_https 127.0.0.1 h2; rc=$?
+	[ $rc = 3 ] && grep -q 'certificate' "$TMP/stderr" && [ ! -e "$TMP/h2" ] || bad="$bad system-store:exit=$rc"
+	fetch_https 127.0.0.1 h3 --cacert "$TMP/other.pem"; rc=$?
+	[ $rc = 3 ] && [ ! -e "$TMP/h3" ] || bad="$bad other-ca:exit=$rc"
+	fetch_https localhost h4 --cacert "$TMP/srv.pem"; rc=$?
+	[ $rc = 3 ] && grep -q 'localhost' "$TMP/stderr" && [ ! -e "$TMP/h4" ] || bad="$bad wrong-host:exit=$rc"
+	stop_server
+	if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+fi

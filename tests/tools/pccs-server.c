@@ -28,6 +28,7 @@ static const char usage[] =
 	"usage: pccs-server --port-file FILE --collateral FMSPC:CA:DIR [--collateral ...]\n"
 	"                   [--stats-file FILE] [--fail-status N] [--delay-ms N]\n"
 	"                   [--crl-form hex|pem] [--ignore-encoding] [--legacy-headers]\n"
+	"                   [--tls-cert PEM --tls-key PEM]\n"
 	"\n"
 	"Serves on 127.0.0.1 (port chosen by the system, written to --port-file):\n"
 	"  GET /sgx/certification/v4/tcb?fmspc=HEX    tcb_info.json of the FMSPC's folder,\n"
@@ -44,7 +45,8 @@ static const char usage[] =
 	"  --crl-form F        CRL body when DER is not asked for: hex (PCCS) or pem (PCS)\n"
 	"  --ignore-encoding   ignore encoding=der (as some PCCS versions do)\n"
 	"  --legacy-headers    SGX-TCB-Info-Issuer-Chain and lower-case header names\n"
-	"  --stats-file FILE   write the request counts there on SIGTERM/SIGINT\n";
+	"  --stats-file FILE   write the request counts there on SIGTERM/SIGINT\n"
+	"  --tls-cert/--tls-key  serve HTTPS with this certificate and key (PEM)\n";
 
 #define MAX_SETS 16
 
@@ -299,7 +301,9 @@ static int write_stats(const char *file)
 
 int main(int argc, char **argv)
 {
-	const char *port_file = NULL, *stats_file = NULL;
+	const char *port_file = NULL, *stats_file = NULL, *tls_cert = NULL, *tls_key = NULL;
+	uint8_t *cert_pem = NULL, *key_pem = NULL;
+	size_t cert_len = 0, key_len = 0;
 	struct MHD_Daemon *d = NULL;
 	struct sockaddr_in sa = {0};
 	const union MHD_DaemonInfo *info;
@@ -322,6 +326,10 @@ int main(int argc, char **argv)
 			return 2;
 		} else if (strcmp(a, "--port-file") == 0) {
 			port_file = argv[++i];
+		} else if (strcmp(a, "--tls-cert") == 0) {
+			tls_cert = argv[++i];
+		} else if (strcmp(a, "--tls-key") == 0) {
+			tls_key = argv[++i];
 		} else if (strcmp(a, "--stats-file") == 0) {
 			stats_file = argv[++i];
 		} else if (strcmp(a, "--fail-status") == 0) {
@@ -358,6 +366,15 @@ int main(int argc, char **argv)
 			usage);
 		return 2;
 	}
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "pccs-server: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (tls_cert && (ppml_file_read(tls_cert, 1 << 20, &cert_pem, &cert_len, &err) != PPML_OK ||
+			 ppml_file_read(tls_key, 1 << 20, &key_pem, &key_len, &err) != PPML_OK)) {
+		fprintf(stderr, "pccs-server: %s\n", err.msg);
+		goto out;
+	}
 	/* Block the stop signals in every thread; main collects them with sigwait. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -368,9 +385,16 @@ int main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = 0;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-			     0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-			     MHD_OPTION_END);
+	if (tls_cert)
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					     MHD_USE_TLS,
+				     0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+				     MHD_OPTION_HTTPS_MEM_CERT, (const char *)cert_pem,
+				     MHD_OPTION_HTTPS_MEM_KEY, (const char *)key_pem, MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+				     0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+				     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "pccs-server: cannot start the HTTP server on 127.0.0.1\n");
 		goto out;
@@ -393,6 +417,8 @@ out:
 		MHD_stop_daemon(d);
 	if (stats_file && rc == 0 && write_stats(stats_file) != 0)
 		rc = 1;
+	free(cert_pem);
+	free(key_pem);
 	for (size_t i = 0; i < MAX_SETS; i++) {
 		ppml_collateral_cleanup(&g.sets[i].c);
 		free(g.sets[i].tcb_chain);
