@@ -71,5 +71,9 @@
 /* Verified collateral sets / PCK chains kept by one verifier's cache. */
 #define PPML_DCAP_CACHE_SETS           64u
 #define PPML_DCAP_CACHE_PCK            4096u
+/* PCCS client (src/lib/pccs): one issuer-chain header after percent-decoding
+ * (a real chain is about 2 KiB); response bodies are capped by
+ * PPML_COLLATERAL_MAX_FILE unless the caller sets a lower cap. */
+#define PPML_PCCS_MAX_HEADER           (64u * 1024)
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "ppml/collateral.h"
 #include "ppml/err.h"
+#include "ppml/limits.h"
 
 /* Which PCK CA issued the PCK certificate (section 2): selects the PCK CRL. */
 enum ppml_pck_ca {
@@ -33,8 +34,6 @@ const char *ppml_pck_ca_name(enum ppml_pck_ca ca);
 bool ppml_pck_ca_from_name(const char *name, enum ppml_pck_ca *out);
 
 #define PPML_PCCS_DEFAULT_TIMEOUT_MS 30000L
-/* Bytes of one issuer-chain header after decoding (a chain is ~2 KiB). */
-#define PPML_PCCS_MAX_HEADER (64u * 1024)
 
 struct ppml_pccs_options {
 	const char *cacert;     /* PEM CA file for HTTPS; NULL: the system store */
