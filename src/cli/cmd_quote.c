@@ -14,13 +14,14 @@
 #include "ppml/file.h"
 #include "ppml/hex.h"
 #include "ppml/limits.h"
+#include "ppml/pccs.h"
 #include "ppml/quote.h"
 #include "ppml/timeutil.h"
 
 const char cmd_quote_usage[] =
 	"usage: ppml quote show QUOTE [--json]\n"
-	"       ppml quote verify QUOTE --collateral-dir DIR [--at UNIX|RFC3339]\n"
-	"                         [--root-ca FILE] [--json]\n"
+	"       ppml quote verify QUOTE (--collateral-dir DIR | --pccs-url URL [--cacert FILE])\n"
+	"                         [--at UNIX|RFC3339] [--root-ca FILE] [--json]\n"
 	"\n"
 	"show     parses an SGX ECDSA quote (v3, or v4 with certification data type 6)\n"
 	"         and prints its header, the enclave's report body (MRENCLAVE, MRSIGNER,\n"
@@ -37,6 +38,10 @@ const char cmd_quote_usage[] =
 	"                        qe_identity_issuer_chain.pem, pck_crl.der,\n"
 	"                        pck_crl_issuer_chain.pem, root_ca_crl.der (see\n"
 	"                        `ppml collateral fetch`)\n"
+	"  --pccs-url URL        fetch the collateral for the quote's FMSPC and PCK CA from a\n"
+	"                        PCCS (v4 API) instead, e.g. https://pccs.example:8081\n"
+	"  --cacert FILE         CA certificates (PEM) for the PCCS's HTTPS certificate\n"
+	"                        (default: the system store)\n"
 	"  --at T                verification time (default: now), Unix seconds or RFC 3339\n"
 	"  --root-ca FILE        also trust this root (PEM or DER): test and simulation PKIs\n"
 	"                        only; such quotes are reported trust_anchor \"custom\" and are\n"
@@ -108,8 +113,35 @@ out:
 	return rc;
 }
 
-static int verify(const char *file, const char *dir, const char *at_s, const char *root_ca,
-		  int json)
+/* The collateral for the quote's FMSPC and PCK CA, fetched from a PCCS.  A quote
+ * whose PCK certificate cannot be read is reported as a malformed input here;
+ * the verifier would refuse it the same way. */
+static ppml_status fetch_for_quote(const char *file, const uint8_t *data, size_t len,
+				   const char *url, const char *cacert, struct ppml_collateral *out,
+				   struct ppml_err *err)
+{
+	struct ppml_quote q;
+	struct ppml_pck_ext ext;
+	bool platform = false;
+	struct ppml_pccs_options opt = {.cacert = cacert};
+	struct ppml_pccs_client *client = NULL;
+	ppml_status st;
+
+	if ((st = ppml_quote_parse(data, len, &q, err)) != PPML_OK ||
+	    (st = ppml_quote_pck_info(&q, &ext, &platform, err)) != PPML_OK) {
+		ppml_err_prefix(err, "%s: ", file);
+		return st;
+	}
+	if ((st = ppml_pccs_client_new(url, &opt, &client, err)) == PPML_OK)
+		st = ppml_pccs_fetch_collateral(
+			client, ext.fmspc, platform ? PPML_PCK_CA_PLATFORM : PPML_PCK_CA_PROCESSOR,
+			out, err);
+	ppml_pccs_client_free(client);
+	return st;
+}
+
+static int verify(const char *file, const char *dir, const char *pccs, const char *cacert,
+		  const char *at_s, const char *root_ca, int json)
 {
 	struct ppml_err err = {0};
 	uint8_t *data = NULL, *root = NULL;
@@ -126,7 +158,8 @@ static int verify(const char *file, const char *dir, const char *at_s, const cha
 						"such as 2025-08-15T05:45:00Z",
 				       at_s);
 	if (ppml_file_read(file, PPML_QUOTE_MAX_SIZE, &data, &len, &err) != PPML_OK ||
-	    ppml_collateral_load_dir(dir, &c, &err) != PPML_OK ||
+	    (dir ? ppml_collateral_load_dir(dir, &c, &err)
+		 : fetch_for_quote(file, data, len, pccs, cacert, &c, &err)) != PPML_OK ||
 	    (root_ca && ppml_file_read(root_ca, PPML_KEY_MAX_FILE, &root, &root_len, &err) != PPML_OK)) {
 		rc = cli_fail("quote", &err);
 		goto out;
@@ -188,7 +221,8 @@ out:
 
 int cmd_quote(int argc, char **argv)
 {
-	const char *file = NULL, *dir = NULL, *at = NULL, *root_ca = NULL;
+	const char *file = NULL, *dir = NULL, *at = NULL, *root_ca = NULL, *pccs = NULL,
+		   *cacert = NULL;
 	int json = 0, is_verify;
 
 	if (argc < 2)
@@ -201,6 +235,10 @@ int cmd_quote(int argc, char **argv)
 			json = 1;
 		else if (is_verify && strcmp(argv[i], "--collateral-dir") == 0 && i + 1 < argc)
 			dir = argv[++i];
+		else if (is_verify && strcmp(argv[i], "--pccs-url") == 0 && i + 1 < argc)
+			pccs = argv[++i];
+		else if (is_verify && strcmp(argv[i], "--cacert") == 0 && i + 1 < argc)
+			cacert = argv[++i];
 		else if (is_verify && strcmp(argv[i], "--at") == 0 && i + 1 < argc)
 			at = argv[++i];
 		else if (is_verify && strcmp(argv[i], "--root-ca") == 0 && i + 1 < argc)
@@ -214,8 +252,11 @@ int cmd_quote(int argc, char **argv)
 		return cli_usage_error("quote", "missing QUOTE file");
 	if (!is_verify)
 		return show(file, json);
-	if (!dir)
-		return cli_usage_error("quote", "verify needs --collateral-dir DIR (fetch one with "
-						"`ppml collateral fetch`)");
-	return verify(file, dir, at, root_ca, json);
+	if (!dir == !pccs)
+		return cli_usage_error("quote", "verify needs exactly one of --collateral-dir DIR "
+						"(fetch one with `ppml collateral fetch`) and "
+						"--pccs-url URL");
+	if (cacert && !pccs)
+		return cli_usage_error("quote", "--cacert applies to --pccs-url only");
+	return verify(file, dir, pccs, cacert, at, root_ca, json);
 }

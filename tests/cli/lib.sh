@@ -4,7 +4,33 @@
 set -u
 : "${PPML:?run through tests/run-tests}"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+SRV_PID="" SRV_RC="" PORT=""
+trap 'stop_server; rm -rf "$TMP"' EXIT
+
+# start_server ARGS...: starts build/tests/pccs-server (a loopback PCCS) with ARGS,
+# sets SRV_PID and PORT; false when it did not come up.
+start_server() {
+	rm -f "$TMP/port"
+	"$PPML_BUILD/tests/pccs-server" --port-file "$TMP/port" "$@" 2>"$TMP/server.err" &
+	SRV_PID=$!
+	for _ in $(seq 1 200); do
+		[ -s "$TMP/port" ] && break
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	PORT=$(cat "$TMP/port" 2>/dev/null)
+	[ -n "$PORT" ]
+}
+
+# stop_server: SIGTERM and wait; SRV_RC is its exit status.
+stop_server() {
+	if [ -n "$SRV_PID" ]; then
+		kill -TERM "$SRV_PID" 2>/dev/null
+		wait "$SRV_PID" 2>/dev/null
+		SRV_RC=$?
+		SRV_PID=""
+	fi
+}
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }

@@ -6,34 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 Q=$PPML_SHARED/quotes
-SERVER=$PPML_BUILD/tests/pccs-server
-SRV_PID=""
-PORT=""
-
-stop_server() {
-	if [ -n "$SRV_PID" ]; then
-		kill -TERM "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-		SRV_RC=$?
-		SRV_PID=""
-	fi
-}
-trap 'stop_server; rm -rf "$TMP"' EXIT
-
-# start_server ARGS...: starts pccs-server, sets SRV_PID and PORT; false on failure.
-start_server() {
-	rm -f "$TMP/port"
-	"$SERVER" --port-file "$TMP/port" "$@" 2>"$TMP/server.err" &
-	SRV_PID=$!
-	for _ in $(seq 1 200); do
-		[ -s "$TMP/port" ] && break
-		kill -0 "$SRV_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	PORT=$(cat "$TMP/port" 2>/dev/null)
-	[ -n "$PORT" ]
-}
-
 # ca_of DIR: processor|platform from meta.json's PCK issuer; fmspc_of DIR: from tcb_info.json.
 ca_of() { case $(jq -r .pck.ca "$1/meta.json") in *Platform*) echo platform ;; *) echo processor ;; esac; }
 fmspc_of() { jq -r .tcbInfo.fmspc "$1/tcb_info.json" | tr 'A-F' 'a-f'; }

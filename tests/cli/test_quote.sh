@@ -7,7 +7,7 @@
 Q=$PPML_SHARED/quotes
 
 t=quote_help
-if "$PPML" quote --help | grep -q 'ppml quote verify QUOTE --collateral-dir'; then pass $t; else fail $t "no usage"; fi
+if "$PPML" quote --help | grep -q 'ppml quote verify QUOTE (--collateral-dir DIR | --pccs-url URL'; then pass $t; else fail $t "no usage"; fi
 
 t=quote_verify_real_json
 if need_shared $t; then
@@ -89,3 +89,42 @@ t=quote_bad_at
 "$PPML" quote verify x.bin --collateral-dir . --at yesterday 2>"$TMP/err" >/dev/null
 rc=$?
 if [ $rc = 2 ] && grep -q 'RFC 3339' "$TMP/err"; then pass $t; else fail $t "exit $rc"; fi
+
+t=quote_verify_pccs_url_same_verdict
+if need_shared $t; then
+	bad=""
+	for d in "$Q"/*/; do
+		d=${d%/}
+		n=$(basename "$d")
+		at=$(jq .verification_time_unix "$d/meta.json")
+		pck=$("$PPML" quote show "$d/quote.bin" --json | jq -r '.pck.fmspc + ":" + .pck.ca')
+		start_server --collateral "$pck:$d" || { bad="$bad $n(server)"; stop_server; continue; }
+		want=$("$PPML" quote verify "$d/quote.bin" --collateral-dir "$d" --at "$at" --json)
+		got=$("$PPML" quote verify "$d/quote.bin" --pccs-url "http://127.0.0.1:$PORT" --at "$at" --json) ||
+			bad="$bad $n(exit $?)"
+		[ -n "$got" ] && [ "$got" = "$want" ] || bad="$bad $n(verdict differs)"
+		stop_server
+	done
+	if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+fi
+
+t=quote_verify_pccs_failures
+if need_shared $t; then
+	bad=""
+	d=$Q/phala_sgx_v3_2023-11
+	# FMSPC the server does not know: 404 from the server, exit 3 naming the request.
+	start_server --collateral "00906ea10000:processor:$d" || bad="$bad server"
+	err=$("$PPML" quote verify "$d/quote.bin" --pccs-url "http://127.0.0.1:$PORT" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 3 ] && grep -q 'tcb' <<<"$err" && grep -q '404' <<<"$err" || bad="$bad unknown-fmspc(rc $rc: $err)"
+	stop_server
+	# Nothing listening: exit 3.
+	"$PPML" quote verify "$d/quote.bin" --pccs-url "http://127.0.0.1:$PORT" 2>/dev/null
+	rc=$?; [ $rc = 3 ] || bad="$bad down(rc $rc)"
+	# Exactly one collateral source; --cacert only with --pccs-url.
+	"$PPML" quote verify "$d/quote.bin" --pccs-url http://127.0.0.1:1 --collateral-dir "$d" 2>/dev/null
+	rc=$?; [ $rc = 2 ] || bad="$bad both(rc $rc)"
+	"$PPML" quote verify "$d/quote.bin" --collateral-dir "$d" --cacert /etc/hostname 2>/dev/null
+	rc=$?; [ $rc = 2 ] || bad="$bad cacert-without-url(rc $rc)"
+	if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+fi
