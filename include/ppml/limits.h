@@ -75,5 +75,7 @@
  * (a real chain is about 2 KiB); response bodies are capped by
  * PPML_COLLATERAL_MAX_FILE unless the caller sets a lower cap. */
 #define PPML_PCCS_MAX_HEADER           (64u * 1024)
+/* The simulation PKI folder (ppml/simpki.h): pki.json, keys.pem, certs.pem. */
+#define PPML_SIMPKI_MAX_FILE           (64u * 1024)
 
 #endif

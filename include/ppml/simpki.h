@@ -63,6 +63,25 @@ const struct ppml_simpki_params *ppml_simpki_get_params(const struct ppml_simpki
 /* MRSIGNER of the simulated quoting enclave (what its QE identity names). */
 void ppml_simpki_qe_mrsigner(const struct ppml_simpki *pki, uint8_t out[32]);
 
+/* ---- persistence (`ppml sim init`) ---- */
+
+/* Folder layout, format version 1:
+ *   pki.json   {"format":"ppml-sim-pki","version":1,...}: parameters, PPID, QE
+ *              identity, the root's SHA-256 (0644)
+ *   keys.pem   the five private keys, PKCS#8 PEM, unencrypted (0600): simulation
+ *              keys, worthless outside this PKI, but still private to the user
+ *   certs.pem  root, PCK CA, PCK, TCB signing certificates (0644)
+ *   root.pem   the root alone, for `--root-ca` / `ppml serve --sim-root-ca` (0644)
+ * Save creates dir (0700) if needed and writes all-or-nothing; with
+ * no_clobber an existing pki.json is PPML_E_EXISTS. */
+#define PPML_SIMPKI_FORMAT_VERSION 1
+ppml_status ppml_simpki_save(const struct ppml_simpki *pki, const char *dir, bool no_clobber,
+			     struct ppml_err *err) PPML_WARN_UNUSED;
+/* Loads a saved PKI, checking every certificate against its key.
+ * PPML_E_NOTFOUND when dir holds no pki.json. */
+ppml_status ppml_simpki_load(const char *dir, struct ppml_simpki **out,
+			     struct ppml_err *err) PPML_WARN_UNUSED;
+
 /* ---- collateral ---- */
 
 struct ppml_simpki_tcb_level {

@@ -542,7 +542,9 @@ static ppml_status pck_unit_build(const struct ppml_dcap_verifier *v, const stru
 	if (!u->anchor)
 		UFAIL(u, PPML_QV_UNTRUSTED_ROOT,
 		      "PCK chain: the root certificate's key is not Intel's SGX Root CA key%s",
-		      v->n_anchors > 1 ? " nor the custom root's" : "");
+		      v->n_anchors > 1 ? " nor the custom root's"
+				       : " (a simulated quote verifies only with its simulation "
+					 "root configured as the custom root)");
 	EVP_PKEY *rk = X509_get0_pubkey(u->root), *ck = X509_get0_pubkey(u->ca);
 	EVP_PKEY *pk = X509_get0_pubkey(u->pck);
 	if (!is_p256(rk) || !is_p256(ck) || !is_p256(pk))

@@ -5,9 +5,12 @@
  * CRLs, 3: the SGX extension, 4.2/4.3: signed JSON collateral). */
 #include "ppml/simpki.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -21,6 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ppml/file.h"
 #include "ppml/hex.h"
 #include "ppml/limits.h"
 #include "ppml/quote.h"
@@ -797,5 +801,264 @@ ppml_status ppml_simpki_quote(const struct ppml_simpki *k, const struct ppml_sgx
 out:
 	free(q);
 	free(chain);
+	return rc;
+}
+
+/* ---- persistence ---- */
+
+static EVP_PKEY **key_slot(struct ppml_simpki *k, size_t i)
+{
+	EVP_PKEY **slots[] = {&k->root_key, &k->ca_key, &k->pck_key, &k->tcb_key, &k->att_key};
+	return slots[i];
+}
+
+static X509 **cert_slot(struct ppml_simpki *k, size_t i)
+{
+	X509 **slots[] = {&k->root, &k->ca, &k->pck, &k->tcb};
+	return slots[i];
+}
+
+static json_t *params_json(const struct ppml_simpki *k)
+{
+	const struct ppml_simpki_params *p = &k->p;
+	json_t *o = json_object(), *svn = json_array();
+	uint8_t *der = NULL, h[32];
+	size_t dl = 0;
+	for (int i = 0; i < 16; i++)
+		json_array_append_new(svn, json_integer(p->comp_svn[i]));
+	json_object_set_new(o, "format", json_string("ppml-sim-pki"));
+	json_object_set_new(o, "version", json_integer(PPML_SIMPKI_FORMAT_VERSION));
+	json_object_set_new(o, "not_before", jdate(p->not_before));
+	json_object_set_new(o, "not_after", jdate(p->not_after));
+	json_object_set_new(o, "pck_ca", json_string(p->platform_ca ? "platform" : "processor"));
+	json_object_set_new(o, "fmspc", jhex(p->fmspc, 6, false));
+	json_object_set_new(o, "pceid", jhex(p->pceid, 2, false));
+	json_object_set_new(o, "tcb_components", svn);
+	json_object_set_new(o, "pcesvn", json_integer(p->pcesvn));
+	json_object_set_new(o, "qe_isvsvn", json_integer(p->qe_isvsvn));
+	json_object_set_new(o, "ppid", jhex(k->ppid, 16, false));
+	json_object_set_new(o, "qe_mrenclave", jhex(k->qe_mrenclave, 32, false));
+	json_object_set_new(o, "qe_mrsigner", jhex(k->qe_mrsigner, 32, false));
+	if (ppml_simpki_root_der(k, &der, &dl, NULL) == PPML_OK) {
+		SHA256(der, dl, h);
+		json_object_set_new(o, "root_sha256", jhex(h, 32, false));
+	}
+	free(der);
+	return o;
+}
+
+ppml_status ppml_simpki_save(const struct ppml_simpki *k, const char *dir, bool no_clobber,
+			     struct ppml_err *err)
+{
+	char path[4096];
+	BIO *kb = BIO_new(BIO_s_mem());
+	uint8_t *certs = NULL, *root = NULL;
+	size_t certs_len = 0, root_len = 0;
+	char *kp = NULL, *js = NULL;
+	long kl = 0;
+	struct ppml_outputs *o = NULL;
+	json_t *meta = NULL;
+	ppml_status rc;
+
+	if (strlen(dir) > sizeof(path) - 16) {
+		BIO_free(kb);
+		return ppml_err_set(err, PPML_E_INPUT, "%s: path too long", dir);
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		BIO_free(kb);
+		return ppml_err_set(err, PPML_E_IO, "%s: cannot create: %s", dir, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/pki.json", dir);
+	if (no_clobber && access(path, F_OK) == 0) {
+		BIO_free(kb);
+		return ppml_err_set(err, PPML_E_EXISTS,
+				    "%s already exists: a simulation PKI is there (--force replaces "
+				    "it, and quotes under the old root stop verifying)",
+				    path);
+	}
+	X509 *all[4] = {k->root, k->ca, k->pck, k->tcb};
+	bool ok = kb != NULL;
+	for (size_t i = 0; ok && i < 5; i++)
+		ok = PEM_write_bio_PrivateKey(kb, *key_slot((struct ppml_simpki *)k, i), NULL, NULL,
+					      0, NULL, NULL) == 1;
+	ok = ok && (kl = BIO_get_mem_data(kb, &kp)) > 0 && pem_certs(all, 4, false, &certs,
+								     &certs_len) &&
+	     pem_certs(all, 1, false, &root, &root_len);
+	meta = ok ? params_json(k) : NULL;
+	js = meta ? json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (!ok || !js) {
+		rc = ppml_err_openssl(err, PPML_E_CRYPTO, "simulation PKI: encoding for %s", dir);
+		goto out;
+	}
+	size_t jl = strlen(js);
+	js[jl] = '\n'; /* json_dumps leaves room for the NUL we overwrite; length + 1 below */
+	if (!(o = ppml_outputs_new())) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		goto out;
+	}
+#define STAGE(name, data, len, mode)                                                       \
+	snprintf(path, sizeof(path), "%s/%s", dir, name);                                  \
+	if ((rc = ppml_outputs_stage(o, path, data, len, mode, err)) != PPML_OK)            \
+		goto out;
+	STAGE("keys.pem", kp, (size_t)kl, 0600);
+	STAGE("certs.pem", certs, certs_len, 0644);
+	STAGE("root.pem", root, root_len, 0644);
+	STAGE("pki.json", js, jl + 1, 0644);
+#undef STAGE
+	rc = ppml_outputs_commit(o, err);
+out:
+	ppml_outputs_free(o);
+	if (kp && kl > 0)
+		OPENSSL_cleanse(kp, (size_t)kl);
+	BIO_free(kb);
+	free(certs);
+	free(root);
+	free(js);
+	json_decref(meta);
+	return rc;
+}
+
+static bool get_hexf(json_t *o, const char *key, uint8_t *out, size_t n)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && ppml_hex_decode(s, out, n, key, NULL) == PPML_OK;
+}
+
+static bool get_u16(json_t *o, const char *key, uint16_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+		return false;
+	*out = (uint16_t)json_integer_value(v);
+	return true;
+}
+
+static ppml_status parse_meta(struct ppml_simpki *k, const char *path, const uint8_t *data,
+			      size_t len, struct ppml_err *err)
+{
+	json_error_t je;
+	json_t *o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je), *v;
+	struct ppml_simpki_params *p = &k->p;
+	const char *bad = NULL;
+
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return ppml_err_set(err, PPML_E_INPUT, "%s: not a JSON object (line %d: %s)", path,
+				    je.line, o ? "not an object" : je.text);
+	}
+	const char *fmt = json_string_value(json_object_get(o, "format"));
+	v = json_object_get(o, "version");
+	const char *ca = json_string_value(json_object_get(o, "pck_ca"));
+	json_t *svn = json_object_get(o, "tcb_components");
+	if (!fmt || strcmp(fmt, "ppml-sim-pki") != 0)
+		bad = "format: expected \"ppml-sim-pki\"";
+	else if (!json_is_integer(v) || json_integer_value(v) != PPML_SIMPKI_FORMAT_VERSION)
+		bad = "version: expected 1 (made by another ppml version? run `ppml sim init --force`)";
+	else if (!ppml_time_parse_intel(json_string_value(json_object_get(o, "not_before")) ?: "",
+					&p->not_before) ||
+		 !ppml_time_parse_intel(json_string_value(json_object_get(o, "not_after")) ?: "",
+					&p->not_after))
+		bad = "not_before / not_after: expected \"YYYY-MM-DDThh:mm:ssZ\"";
+	else if (!ca || (strcmp(ca, "processor") != 0 && strcmp(ca, "platform") != 0))
+		bad = "pck_ca: expected \"processor\" or \"platform\"";
+	else if (!get_hexf(o, "fmspc", p->fmspc, 6) || !get_hexf(o, "pceid", p->pceid, 2))
+		bad = "fmspc / pceid: expected 12 / 4 hex digits";
+	else if (!json_is_array(svn) || json_array_size(svn) != 16)
+		bad = "tcb_components: expected 16 integers 0..255";
+	else if (!get_u16(o, "pcesvn", &p->pcesvn) || !get_u16(o, "qe_isvsvn", &p->qe_isvsvn))
+		bad = "pcesvn / qe_isvsvn: expected integers 0..65535";
+	else if (!get_hexf(o, "ppid", k->ppid, 16) || !get_hexf(o, "qe_mrenclave", k->qe_mrenclave, 32) ||
+		 !get_hexf(o, "qe_mrsigner", k->qe_mrsigner, 32))
+		bad = "ppid / qe_mrenclave / qe_mrsigner: expected 32 / 64 / 64 hex digits";
+	for (size_t i = 0; !bad && i < 16; i++) {
+		json_t *x = json_array_get(svn, i);
+		if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 255)
+			bad = "tcb_components: expected 16 integers 0..255";
+		else
+			p->comp_svn[i] = (uint8_t)json_integer_value(x);
+	}
+	if (!bad) {
+		p->platform_ca = strcmp(ca, "platform") == 0;
+		p->set_fmspc = p->set_tcb = true;
+	}
+	json_decref(o);
+	return bad ? ppml_err_set(err, PPML_E_INPUT, "%s: %s", path, bad) : PPML_OK;
+}
+
+ppml_status ppml_simpki_load(const char *dir, struct ppml_simpki **out, struct ppml_err *err)
+{
+	char path[4096];
+	struct ppml_simpki *k = calloc(1, sizeof(*k));
+	uint8_t *meta = NULL, *certs = NULL;
+	char *keys = NULL;
+	size_t meta_len = 0, certs_len = 0, keys_len = 0;
+	BIO *b = NULL;
+	ppml_status rc;
+
+	*out = NULL;
+	if (!k)
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	if (strlen(dir) > sizeof(path) - 16) {
+		rc = ppml_err_set(err, PPML_E_INPUT, "%s: path too long", dir);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/pki.json", dir);
+	if ((rc = ppml_file_read(path, PPML_SIMPKI_MAX_FILE, &meta, &meta_len, err)) != PPML_OK) {
+		if (rc == PPML_E_NOTFOUND)
+			ppml_err_set(err, PPML_E_NOTFOUND,
+				     "%s: no simulation PKI here: run `ppml sim init` first", path);
+		goto out;
+	}
+	if ((rc = parse_meta(k, path, meta, meta_len, err)) != PPML_OK)
+		goto out;
+	snprintf(path, sizeof(path), "%s/keys.pem", dir);
+	if ((rc = ppml_file_read_secret(path, PPML_SIMPKI_MAX_FILE, "simulation keys", &keys,
+					&keys_len, err)) != PPML_OK)
+		goto out;
+	b = BIO_new_mem_buf(keys, (int)keys_len);
+	for (size_t i = 0; b && i < 5; i++) {
+		EVP_PKEY *key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		if (!key || !EVP_PKEY_is_a(key, "EC")) {
+			EVP_PKEY_free(key);
+			rc = ppml_err_openssl(err, PPML_E_INPUT,
+					      "%s: key %zu of 5: expected a PEM EC private key", path,
+					      i + 1);
+			goto out;
+		}
+		*key_slot(k, i) = key;
+	}
+	BIO_free(b);
+	snprintf(path, sizeof(path), "%s/certs.pem", dir);
+	if ((rc = ppml_file_read(path, PPML_SIMPKI_MAX_FILE, &certs, &certs_len, err)) != PPML_OK)
+		goto out;
+	b = BIO_new_mem_buf(certs, (int)certs_len);
+	for (size_t i = 0; b && i < 4; i++) {
+		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		if (!c || EVP_PKEY_eq(X509_get0_pubkey(c), *key_slot(k, i)) != 1) {
+			X509_free(c);
+			rc = ppml_err_openssl(err, PPML_E_INPUT,
+					      "%s: certificate %zu of 4 is missing or does not match "
+					      "key %zu of keys.pem",
+					      path, i + 1, i + 1);
+			goto out;
+		}
+		*cert_slot(k, i) = c;
+	}
+	if (!b || !p256_raw(k->att_key, k->att_raw)) {
+		rc = ppml_err_openssl(err, PPML_E_INPUT, "%s: the attestation key is not P-256", dir);
+		goto out;
+	}
+	*out = k;
+	k = NULL;
+	rc = PPML_OK;
+out:
+	BIO_free(b);
+	if (keys) {
+		OPENSSL_cleanse(keys, keys_len);
+		free(keys);
+	}
+	free(meta);
+	free(certs);
+	ppml_simpki_free(k);
 	return rc;
 }
