@@ -47,7 +47,7 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all check check-long bench fuzz fuzz-build demo clean deps
+.PHONY: all check check-long bench fuzz fuzz-build demo clean deps print-pkgs
 # Keep intermediate objects (unit tests, fuzz targets) so a rebuild is incremental.
 .SECONDARY:
 all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
@@ -59,6 +59,9 @@ $(DEPS_STAMP): scripts/install-deps FORCE
 	@scripts/install-deps
 	@touch $@
 deps: $(DEPS_STAMP)
+# The pkg-config packages the library links (bench/run builds against the same).
+print-pkgs:
+	@echo $(PKGS)
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
