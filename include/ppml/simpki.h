@@ -34,7 +34,7 @@ struct ppml_simpki_params {
 	int64_t not_after;       /* until; 0: not_before + 10 years */
 	bool platform_ca;        /* PCK issued by a "Platform CA" (7-entry extension);
 				  * false: a "Processor CA" (5 entries) */
-	bool set_fmspc;          /* false: fmspc 00906ed50000 */
+	bool set_fmspc;          /* false: fmspc ff50504d4c00 ("ff" + "PPML", never Intel's) */
 	uint8_t fmspc[6];
 	uint8_t pceid[2];        /* 0000 is Intel's only PCE-ID */
 	bool set_tcb;            /* false: comp_svn {13,13,2,4,1,128,0,...}, pcesvn 13 */

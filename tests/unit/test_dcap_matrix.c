@@ -503,7 +503,7 @@ TEST(fmspc_and_pceid_mismatch)
 {
 	struct ppml_verdict vd = {0};
 	struct ppml_simpki_collateral_params cp = base_cp();
-	const uint8_t fmspc[6] = {0x00, 0x90, 0x6e, 0xd5, 0x00, 0x01}, pceid[2] = {0x00, 0x01};
+	const uint8_t fmspc[6] = {0xff, 0x50, 0x50, 0x4d, 0x4c, 0x01}, pceid[2] = {0x00, 0x01};
 	cp.fmspc = fmspc;
 	EXPECT_FAIL(run_cp(&cp, &vd), PPML_QV_TCB_INFO_MISMATCH);
 	ppml_verdict_cleanup(&vd);

@@ -308,7 +308,9 @@ void ppml_simpki_free(struct ppml_simpki *k)
 ppml_status ppml_simpki_new(const struct ppml_simpki_params *p, struct ppml_simpki **out,
 			    struct ppml_err *err)
 {
-	static const uint8_t def_fmspc[6] = {0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00};
+	/* "ff" + "PPML": no Intel FMSPC starts with ff, so a service holding real
+	 * and simulated collateral never mixes them up. */
+	static const uint8_t def_fmspc[6] = {0xff, 0x50, 0x50, 0x4d, 0x4c, 0x00};
 	static const uint8_t def_svn[16] = {13, 13, 2, 4, 1, 128};
 	struct ppml_simpki *k = calloc(1, sizeof(*k));
 	struct dbuf ext = {0};
