@@ -121,4 +121,34 @@ ppml_status ppml_pccs_cache_get(struct ppml_pccs_cache *cache, const uint8_t fms
 				enum ppml_pck_ca ca, int64_t at, struct ppml_collateral *out,
 				bool *from_cache, struct ppml_err *err) PPML_WARN_UNUSED;
 
+/* ---- where a service gets collateral ---- */
+
+/* Collateral folders (`--collateral-dir`, offline) and/or a PCCS cache.  A
+ * folder is one set (it holds tcb_info.json) or a folder of set folders;
+ * sets are indexed by (FMSPC of the TCB info, CA named by the PCK CRL's
+ * issuer) and re-read when older than PPML_COLLATERAL_RESCAN_S, so a set
+ * replaced on disk (`ppml collateral fetch`, `ppml sim quote`) is picked up
+ * without a restart; a set that no longer loads keeps its last good copy.
+ * Thread-safe. */
+#define PPML_COLLATERAL_RESCAN_S 10
+struct ppml_collateral_source;
+/* dirs may be empty when cache is set; cache (borrowed, may be NULL) answers
+ * what the folders do not hold.  Fails when a folder has no loadable set. */
+ppml_status ppml_collateral_source_new(const char *const *dirs, size_t n_dirs,
+				       struct ppml_pccs_cache *cache,
+				       struct ppml_collateral_source **out,
+				       struct ppml_err *err) PPML_WARN_UNUSED;
+void ppml_collateral_source_free(struct ppml_collateral_source *s);
+/* A deep copy (out must be {0}) of the set for (fmspc, ca) at time `at`.
+ * PPML_E_NOTFOUND names the FMSPC and CA when no source has it. */
+ppml_status ppml_collateral_source_get(struct ppml_collateral_source *s, const uint8_t fmspc[6],
+				       enum ppml_pck_ca ca, int64_t at, struct ppml_collateral *out,
+				       struct ppml_err *err) PPML_WARN_UNUSED;
+/* Re-reads the folders now (e.g. on SIGHUP); on failure the last good sets
+ * stay and err says why. */
+ppml_status ppml_collateral_source_rescan(struct ppml_collateral_source *s,
+					  struct ppml_err *err) PPML_WARN_UNUSED;
+/* Number of sets the folders hold now. */
+size_t ppml_collateral_source_count(struct ppml_collateral_source *s);
+
 #endif
