@@ -148,4 +148,28 @@ ppml_status ppml_simpki_quote(const struct ppml_simpki *pki, const struct ppml_s
 			      const struct ppml_simpki_quote_params *p, uint8_t **quote,
 			      size_t *quote_len, struct ppml_err *err) PPML_WARN_UNUSED;
 
+/* ---- the simulated attestation socket (`ppml run --sim`) ---- */
+
+/* What the child of a simulated run finds in its environment:
+ * PPML_SIM_ATTESTATION=unix:PATH.  Protocol version 1: the client connects,
+ * writes exactly 64 bytes of report data, and reads one quote (v3, at most
+ * PPML_QUOTE_MAX_SIZE bytes) until the server closes the connection. */
+#define PPML_SIMATT_ENV "PPML_SIM_ATTESTATION"
+
+struct ppml_simatt;
+/* Listens on the Unix socket path (created 0600; its folder should be
+ * private) and answers each request with a quote whose report body is
+ * `body` with the request's report data, signed through pki.  pki and body
+ * are copied by reference: pki must outlive the server. */
+ppml_status ppml_simatt_start(const struct ppml_simpki *pki, const struct ppml_sgx_report_body *body,
+			      const char *path, struct ppml_simatt **out,
+			      struct ppml_err *err) PPML_WARN_UNUSED;
+/* Stops serving, removes the socket file, frees.  Accepts NULL. */
+void ppml_simatt_stop(struct ppml_simatt *s);
+/* Number of quotes served. */
+unsigned long ppml_simatt_count(const struct ppml_simatt *s);
+/* The client side: one quote for report_data from the socket at path. */
+ppml_status ppml_simatt_request(const char *path, const uint8_t report_data[64], uint8_t **quote,
+				size_t *quote_len, struct ppml_err *err) PPML_WARN_UNUSED;
+
 #endif

@@ -131,3 +131,18 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		id->params.isv_svn, debug ? "true (debuggable: not for production)" : "false");
 	return ferror(out);
 }
+
+const char *cli_sim_dir_default(char *buf, size_t n)
+{
+	const char *e = getenv("PPML_SIM_DIR"), *x = getenv("XDG_DATA_HOME"),
+		   *home = getenv("HOME");
+	if (e && *e)
+		return e;
+	if (x && *x)
+		snprintf(buf, n, "%s/ppml/sim", x);
+	else if (home && *home)
+		snprintf(buf, n, "%s/.local/share/ppml/sim", home);
+	else
+		return NULL;
+	return buf;
+}

@@ -33,4 +33,9 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		       const uint8_t mrsigner[32], const char *date, const char *manifest_sgx,
 		       const char *sigfile, int json);
 
+/* The simulation PKI folder when no --dir/--sim-dir is given: $PPML_SIM_DIR,
+ * else $XDG_DATA_HOME/ppml/sim, else ~/.local/share/ppml/sim; NULL when none
+ * of them is set.  May return buf. */
+const char *cli_sim_dir_default(char *buf, size_t n);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "ppml/client.h"
 #include "ppml/dcap.h"
 #include "ppml/file.h"
 #include "ppml/hex.h"
@@ -22,6 +23,7 @@ const char cmd_quote_usage[] =
 	"usage: ppml quote show QUOTE [--json]\n"
 	"       ppml quote verify QUOTE (--collateral-dir DIR | --pccs-url URL [--cacert FILE])\n"
 	"                         [--at UNIX|RFC3339] [--root-ca FILE] [--json]\n"
+	"       ppml quote get --report-data HEX --out FILE\n"
 	"\n"
 	"show     parses an SGX ECDSA quote (v3, or v4 with certification data type 6)\n"
 	"         and prints its header, the enclave's report body (MRENCLAVE, MRSIGNER,\n"
@@ -33,6 +35,9 @@ const char cmd_quote_usage[] =
 	"         signing chain, the QE report and quote signatures, the QE identity and\n"
 	"         the TCB level.  Prints the TCB status, advisory IDs, TCB date and whether\n"
 	"         the collateral has expired at the verification time.\n"
+	"get      (inside an enclave) obtains a quote over REPORTDATA from Gramine's\n"
+	"         /dev/attestation (attestation_type \"dcap\"), or else from the\n"
+	"         simulated attestation socket of `ppml run --sim`; never both.\n"
 	"\n"
 	"  --collateral-dir DIR  tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json,\n"
 	"                        qe_identity_issuer_chain.pem, pck_crl.der,\n"
@@ -219,6 +224,48 @@ out:
 	return rc;
 }
 
+/* ppml quote get: the quote source of include/ppml/client.h. */
+static int get(int argc, char **argv)
+{
+	const char *rd_hex = NULL, *out = NULL, *dev = NULL;
+	uint8_t rd[64] = {0}, *q = NULL;
+	size_t ql = 0;
+	enum ppml_quote_source src;
+	struct ppml_err err = {0};
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--report-data") == 0 && i + 1 < argc)
+			rd_hex = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--dev-attestation") == 0 && i + 1 < argc)
+			dev = argv[++i]; /* tests: a folder standing in for /dev/attestation */
+		else
+			return cli_usage_error("quote", "unexpected argument '%s'", argv[i]);
+	}
+	if (!rd_hex || !out)
+		return cli_usage_error("quote", "get needs --report-data HEX and --out FILE");
+	size_t n = strlen(rd_hex);
+	char padded[129];
+	if (n > 128 || n % 2)
+		return cli_usage_error("quote", "--report-data: expected an even number of hex "
+						"digits, at most 128");
+	memset(padded, '0', 128);
+	memcpy(padded, rd_hex, n);
+	padded[128] = 0;
+	if (ppml_hex_decode(padded, rd, 64, "--report-data", &err) != PPML_OK)
+		return cli_usage_error("quote", "%s", err.msg);
+	if (ppml_client_get_quote(dev, rd, &q, &ql, &src, &err) != PPML_OK ||
+	    ppml_file_write_atomic(out, q, ql, 0644, 0, &err) != PPML_OK) {
+		free(q);
+		return cli_fail("quote", &err);
+	}
+	fprintf(stderr, "ppml quote: wrote a %zu-byte quote from %s to %s\n", ql,
+		ppml_quote_source_name(src), out);
+	free(q);
+	return CLI_EXIT_OK;
+}
+
 int cmd_quote(int argc, char **argv)
 {
 	const char *file = NULL, *dir = NULL, *at = NULL, *root_ca = NULL, *pccs = NULL,
@@ -227,9 +274,11 @@ int cmd_quote(int argc, char **argv)
 
 	if (argc < 2)
 		return cli_usage_error("quote", "missing subcommand (show or verify)");
+	if (strcmp(argv[1], "get") == 0)
+		return get(argc, argv);
 	is_verify = strcmp(argv[1], "verify") == 0;
 	if (!is_verify && strcmp(argv[1], "show") != 0)
-		return cli_usage_error("quote", "unknown subcommand '%s' (show or verify)", argv[1]);
+		return cli_usage_error("quote", "unknown subcommand '%s' (show, verify or get)", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;

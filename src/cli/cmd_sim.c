@@ -61,21 +61,6 @@ const char cmd_sim_usage[] =
 
 #define DAY 86400
 
-static const char *default_dir(char *buf, size_t n)
-{
-	const char *e = getenv("PPML_SIM_DIR"), *x = getenv("XDG_DATA_HOME"),
-		   *home = getenv("HOME");
-	if (e && *e)
-		return e;
-	if (x && *x)
-		snprintf(buf, n, "%s/ppml/sim", x);
-	else if (home && *home)
-		snprintf(buf, n, "%s/.local/share/ppml/sim", home);
-	else
-		return NULL;
-	return buf;
-}
-
 /* mkdir -p for the parents of dir (the last component is made by the save). */
 static void make_parents(const char *dir)
 {
@@ -323,7 +308,7 @@ int cmd_sim(int argc, char **argv)
 			return cli_usage_error("sim", "unexpected argument '%s' for `ppml sim %s`", o,
 					       sub);
 	}
-	if (!dir && !(dir = default_dir(dbuf, sizeof(dbuf))))
+	if (!dir && !(dir = cli_sim_dir_default(dbuf, sizeof(dbuf))))
 		return cli_usage_error("sim", "no --dir, and neither PPML_SIM_DIR, XDG_DATA_HOME "
 					      "nor HOME is set");
 	if (strlen(dir) > PATH_MAX - 32)

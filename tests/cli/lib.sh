@@ -5,7 +5,7 @@ set -u
 : "${PPML:?run through tests/run-tests}"
 TMP=$(mktemp -d)
 SRV_PID="" SRV_RC="" PORT=""
-trap 'stop_server; rm -rf "$TMP"' EXIT
+trap 'stop_server; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 # start_server ARGS...: starts build/tests/pccs-server (a loopback PCCS) with ARGS,
 # sets SRV_PID and PORT; false when it did not come up.
