@@ -78,4 +78,13 @@
 /* The simulation PKI folder (ppml/simpki.h): pki.json, keys.pem, certs.pem. */
 #define PPML_SIMPKI_MAX_FILE           (64u * 1024)
 
+/* OCI images (src/lib/image).  Image JSON documents are small (a config with
+ * its history is tens of KiB); layers are streamed, never held in memory. */
+#define PPML_IMAGE_MAX_JSON            (4u * 1024 * 1024)
+#define PPML_IMAGE_MAX_LAYERS          256u
+#define PPML_IMAGE_MAX_ENTRIES         (1u << 20)   /* paths in the applied root */
+#define PPML_IMAGE_MAX_PATH            4096u
+#define PPML_IMAGE_MAX_SYMLINKS        40u          /* hops while resolving (as Linux) */
+#define PPML_IMAGE_MAX_READ            (64u * 1024 * 1024) /* a file read into memory (PAL) */
+
 #endif
