@@ -205,7 +205,7 @@ static ppml_status apply_layers(const struct img_local *im, struct vroot *r, str
 			if (strncmp(base, ".wh.", 4) != 0)
 				continue;
 			char parent[PPML_IMAGE_MAX_PATH + 1];
-			snprintf(parent, sizeof(parent), "%.*s", (int)(base - p ? base - p - 1 : 0), p);
+			snprintf(parent, sizeof(parent), "%.*s", base > p ? (int)(base - p - 1) : 0, p);
 			if (strcmp(base, ".wh..wh..opq") == 0) {
 				delete_tree(r, parent, li, false);
 			} else {
