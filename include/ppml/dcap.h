@@ -62,6 +62,7 @@ struct ppml_verdict {
 	int64_t tcb_date;                    /* of the matched platform level */
 	int64_t qe_tcb_date;
 	uint32_t tcb_evaluation_data_number; /* of the TCB info */
+	int64_t tcb_info_issue_date;         /* of the TCB info (policy: collateral age) */
 	bool collateral_expired;             /* QvE's collateral_expiration_status */
 	int64_t collateral_expires_at;       /* earliest expiry (section 4.6) */
 

@@ -109,6 +109,7 @@ struct json_t *ppml_verdict_json(const struct ppml_verdict *v)
 		     put(o, "advisory_ids", ids) && put(o, "tcb_date", timej(v->tcb_date)) &&
 		     put(o, "tcb_evaluation_data_number",
 			 json_integer(v->tcb_evaluation_data_number)) &&
+		     put(o, "tcb_info_issue_date", timej(v->tcb_info_issue_date)) &&
 		     put(o, "platform_tcb_status",
 			 json_string(ppml_tcb_status_name(v->platform_tcb_status))) &&
 		     put(o, "qe_tcb_status", json_string(ppml_tcb_status_name(v->qe_tcb_status))) &&

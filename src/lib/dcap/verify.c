@@ -1376,6 +1376,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 	out->tcb_date = pl->tcb_date;
 	out->qe_tcb_date = ql->tcb_date;
 	out->tcb_evaluation_data_number = cu->tcb.tcb_evaluation_data_number;
+	out->tcb_info_issue_date = cu->tcb.issue_date;
 	if (pl->n_advisory_ids) {
 		out->advisory_ids = calloc(pl->n_advisory_ids, sizeof(char *));
 		if (!out->advisory_ids) {
