@@ -87,4 +87,10 @@
 #define PPML_IMAGE_MAX_SYMLINKS        40u          /* hops while resolving (as Linux) */
 #define PPML_IMAGE_MAX_READ            (64u * 1024 * 1024) /* a file read into memory (PAL) */
 
+/* Attestation policies (ppml/policy.h). */
+#define PPML_POLICY_MAX_SIZE           (256u * 1024)
+#define PPML_POLICY_MAX_IDENTITIES     1024u
+#define PPML_POLICY_MAX_EXCEPTIONS     64u
+#define PPML_POLICY_MAX_NAME           128u
+
 #endif
