@@ -24,77 +24,9 @@
 #include <string.h>
 
 #include "ppml/dcap.h"
+#include "ppml/ec.h"
 #include "ppml/limits.h"
 #include "ppml/timeutil.h"
-
-/* ---- small OpenSSL helpers ---- */
-
-/* r || s (32 bytes each, big-endian) to a DER ECDSA-Sig-Value. */
-static size_t sig_raw_to_der(const uint8_t raw[64], uint8_t out[72])
-{
-	size_t o = 2;
-	for (int k = 0; k < 2; k++) {
-		const uint8_t *v = raw + 32 * k;
-		size_t skip = 0;
-		while (skip < 31 && v[skip] == 0)
-			skip++;
-		size_t n = 32 - skip;
-		bool pad = v[skip] & 0x80;
-		out[o++] = 0x02;
-		out[o++] = (uint8_t)(n + pad);
-		if (pad)
-			out[o++] = 0;
-		memcpy(out + o, v + skip, n);
-		o += n;
-	}
-	out[0] = 0x30;
-	out[1] = (uint8_t)(o - 2);
-	return o;
-}
-
-/* ECDSA-P256/SHA-256 over msg with a raw r || s signature. */
-static bool ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
-{
-	uint8_t der[72];
-	size_t dl = sig_raw_to_der(sig, der);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
-		  EVP_DigestVerify(ctx, der, dl, msg, len) == 1;
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return ok;
-}
-
-/* A P-256 public key from X || Y. */
-static EVP_PKEY *p256_from_raw(const uint8_t xy[64])
-{
-	uint8_t pt[65];
-	EVP_PKEY *pkey = NULL;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	char group[] = "prime256v1";
-	OSSL_PARAM params[3];
-
-	pt[0] = 0x04;
-	memcpy(pt + 1, xy, 64);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt));
-	params[2] = OSSL_PARAM_construct_end();
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	ERR_clear_error();
-	return pkey;
-}
-
-static bool is_p256(EVP_PKEY *k)
-{
-	char name[64];
-	size_t n = 0;
-	return k && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
-	       EVP_PKEY_get_group_name(k, name, sizeof(name), &n) == 1 &&
-	       (strcmp(name, "prime256v1") == 0 || strcmp(name, "P-256") == 0);
-}
 
 /* Does some CN of name contain s? */
 static bool cn_contains(const X509_NAME *name, const char *s)
@@ -276,7 +208,7 @@ static ppml_status anchor_init(struct anchor *a, const uint8_t *data, size_t len
 	a->cert = c;
 	a->key = X509_get0_pubkey(c);
 	a->custom = custom;
-	if (!is_p256(a->key))
+	if (!ppml_ec_is_p256(a->key))
 		return ppml_err_set(err, PPML_E_INPUT, "root CA: expected a P-256 ECDSA key");
 	if (!self_issued(c) || X509_verify(c, a->key) != 1) {
 		ERR_clear_error();
@@ -547,7 +479,7 @@ static ppml_status pck_unit_build(const struct ppml_dcap_verifier *v, const stru
 					 "root configured as the custom root)");
 	EVP_PKEY *rk = X509_get0_pubkey(u->root), *ck = X509_get0_pubkey(u->ca);
 	EVP_PKEY *pk = X509_get0_pubkey(u->pck);
-	if (!is_p256(rk) || !is_p256(ck) || !is_p256(pk))
+	if (!ppml_ec_is_p256(rk) || !ppml_ec_is_p256(ck) || !ppml_ec_is_p256(pk))
 		UFAIL(u, PPML_QV_PCK_CHAIN, "PCK chain: every key must be ECDSA P-256");
 	if (!pool_verify(pool, u->root, NULL, rk))
 		UFAIL(u, PPML_QV_PCK_CHAIN, "PCK chain: the root's self-signature does not verify");
@@ -712,12 +644,12 @@ static void signing_chain_check(struct cert_pool *pool, X509 *signer, X509 *root
 
 	*fail = PPML_QV_TCB_SIGNING_CHAIN;
 	if (!self_issued(root) || !cn_contains(X509_get_subject_name(root), "SGX Root CA") ||
-	    !is_p256(rk) || !pool_verify(pool, root, NULL, rk)) {
+	    !ppml_ec_is_p256(rk) || !pool_verify(pool, root, NULL, rk)) {
 		snprintf(msg, msg_len, "%s issuer chain: no self-signed \"SGX Root CA\" root", what);
 		goto out;
 	}
 	if (!cn_contains(X509_get_subject_name(signer), "SGX TCB Signing") ||
-	    !name_eq(X509_get_issuer_name(signer), X509_get_subject_name(root)) || !is_p256(sk) ||
+	    !name_eq(X509_get_issuer_name(signer), X509_get_subject_name(root)) || !ppml_ec_is_p256(sk) ||
 	    !pool_verify(pool, signer, NULL, rk)) {
 		snprintf(msg, msg_len,
 			 "%s issuer chain: the signing certificate is not an \"SGX TCB Signing\" "
@@ -736,7 +668,7 @@ static void signing_chain_check(struct cert_pool *pool, X509 *signer, X509 *root
 		goto out;
 	}
 	uint8_t dummy = 0;
-	if (!ecdsa_verify_raw(sk, body ? body : &dummy, body_len, sig)) {
+	if (!ppml_ec_verify_raw(sk, body ? body : &dummy, body_len, sig)) {
 		*fail = is_tcb ? PPML_QV_TCB_INFO_SIGNATURE : PPML_QV_QE_IDENTITY_SIGNATURE;
 		snprintf(msg, msg_len, "%s: the signature does not verify with the TCB signing key",
 			 what);
@@ -1267,7 +1199,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 		goto done;
 	}
 	/* Step 9: QE report signed by the PCK key. */
-	if (!ecdsa_verify_raw(X509_get0_pubkey(pu->pck), q.qe_report_raw, PPML_SGX_REPORT_BODY_SIZE,
+	if (!ppml_ec_verify_raw(X509_get0_pubkey(pu->pck), q.qe_report_raw, PPML_SGX_REPORT_BODY_SIZE,
 			      q.qe_report_signature)) {
 		rc = refuse(out, PPML_QV_QE_REPORT_SIGNATURE, err,
 			    "quote: the QE report signature does not verify with the PCK key");
@@ -1318,7 +1250,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 	}
 	pthread_mutex_unlock(&v->lock);
 	if (!att) {
-		att = p256_from_raw(q.attest_key);
+		att = ppml_ec_from_raw(q.attest_key);
 		if (!att) {
 			rc = refuse(out, PPML_QV_QUOTE_SIGNATURE, err,
 				    "quote: the attestation key is not a P-256 point");
@@ -1326,7 +1258,7 @@ ppml_status ppml_dcap_verify(struct ppml_dcap_verifier *v, const uint8_t *quote,
 		}
 		att_owned = true;
 	}
-	if (!ecdsa_verify_raw(att, quote, q.signed_len, q.signature)) {
+	if (!ppml_ec_verify_raw(att, quote, q.signed_len, q.signature)) {
 		rc = refuse(out, PPML_QV_QUOTE_SIGNATURE, err,
 			    "quote: the quote signature does not verify with the attestation key");
 		goto done;

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ppml/ec.h"
 #include "ppml/file.h"
 #include "ppml/hex.h"
 #include "ppml/limits.h"
@@ -42,42 +43,6 @@ struct ppml_simpki {
 	uint8_t qe_mrenclave[32];
 	uint8_t ppid[16];
 };
-
-/* ---- keys and signatures ---- */
-
-static EVP_PKEY *p256_new(void)
-{
-	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-}
-
-static bool p256_raw(EVP_PKEY *k, uint8_t out[64])
-{
-	uint8_t pt[65];
-	size_t n = 0;
-	if (EVP_PKEY_get_octet_string_param(k, "encoded-pub-key", pt, sizeof(pt), &n) != 1 ||
-	    n != 65 || pt[0] != 0x04)
-		return false;
-	memcpy(out, pt + 1, 64);
-	return true;
-}
-
-/* ECDSA-SHA256 over msg as raw r || s (the quote's signature encoding, 1.2). */
-static bool sign_raw(EVP_PKEY *k, const uint8_t *msg, size_t len, uint8_t out[64])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t der[80];
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig = NULL;
-	const uint8_t *p = der;
-	bool ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k) == 1 &&
-		  EVP_DigestSign(ctx, der, &dl, msg, len) == 1 &&
-		  (sig = d2i_ECDSA_SIG(NULL, &p, (long)dl)) != NULL &&
-		  BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, 32) == 32 &&
-		  BN_bn2binpad(ECDSA_SIG_get0_s(sig), out + 32, 32) == 32;
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(ctx);
-	return ok;
-}
 
 /* ---- certificates ---- */
 
@@ -341,9 +306,9 @@ ppml_status ppml_simpki_new(const struct ppml_simpki_params *p, struct ppml_simp
 	if (RAND_bytes(k->ppid, 16) != 1 || RAND_bytes(k->qe_mrenclave, 32) != 1)
 		goto crypto;
 	SHA256((const uint8_t *)"ppml simulated quoting enclave", 30, k->qe_mrsigner);
-	if (!(k->root_key = p256_new()) || !(k->ca_key = p256_new()) ||
-	    !(k->pck_key = p256_new()) || !(k->tcb_key = p256_new()) ||
-	    !(k->att_key = p256_new()) || !p256_raw(k->att_key, k->att_raw))
+	if (!(k->root_key = ppml_ec_generate()) || !(k->ca_key = ppml_ec_generate()) ||
+	    !(k->pck_key = ppml_ec_generate()) || !(k->tcb_key = ppml_ec_generate()) ||
+	    !(k->att_key = ppml_ec_generate()) || !ppml_ec_to_raw(k->att_key, k->att_raw))
 		goto crypto;
 	if (!sgx_extension(k, &ext)) {
 		ppml_simpki_free(k);
@@ -539,7 +504,7 @@ static bool sign_json(EVP_PKEY *key, const char *member, json_t *body, uint8_t *
 	char *b = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	uint8_t sig[64];
 	char hex[129];
-	bool ok = b && sign_raw(key, (const uint8_t *)b, strlen(b), sig);
+	bool ok = b && ppml_ec_sign_raw(key, (const uint8_t *)b, strlen(b), sig);
 	if (ok) {
 		ppml_hex_encode(sig, 64, hex);
 		size_t n = strlen(member) + strlen(b) + 160;
@@ -785,8 +750,8 @@ ppml_status ppml_simpki_quote(const struct ppml_simpki *k, const struct ppml_sgx
 		w += 6;
 	}
 	memcpy(w, &qe, PPML_SGX_REPORT_BODY_SIZE);
-	if (!sign_raw(k->pck_key, w, PPML_SGX_REPORT_BODY_SIZE, w + PPML_SGX_REPORT_BODY_SIZE) ||
-	    !sign_raw(k->att_key, q, PPML_QUOTE_SIGNED_SIZE, quote_sig)) {
+	if (!ppml_ec_sign_raw(k->pck_key, w, PPML_SGX_REPORT_BODY_SIZE, w + PPML_SGX_REPORT_BODY_SIZE) ||
+	    !ppml_ec_sign_raw(k->att_key, q, PPML_QUOTE_SIGNED_SIZE, quote_sig)) {
 		rc = ppml_err_openssl(err, PPML_E_CRYPTO, "simulated quote: signing");
 		goto out;
 	}
@@ -1046,7 +1011,7 @@ ppml_status ppml_simpki_load(const char *dir, struct ppml_simpki **out, struct p
 		}
 		*cert_slot(k, i) = c;
 	}
-	if (!b || !p256_raw(k->att_key, k->att_raw)) {
+	if (!b || !ppml_ec_to_raw(k->att_key, k->att_raw)) {
 		rc = ppml_err_openssl(err, PPML_E_INPUT, "%s: the attestation key is not P-256", dir);
 		goto out;
 	}
