@@ -93,4 +93,10 @@
 #define PPML_POLICY_MAX_EXCEPTIONS     64u
 #define PPML_POLICY_MAX_NAME           128u
 
+/* Tokens and key sets (ppml/jwt.h). */
+#define PPML_JWT_MAX_TOKEN             (64u * 1024)
+#define PPML_JWKS_MAX_SIZE             (256u * 1024)
+#define PPML_JWKS_MAX_KEYS             64u
+#define PPML_JWT_KID_MAX               96u
+
 #endif
