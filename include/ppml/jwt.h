@@ -51,6 +51,8 @@ ppml_status ppml_jwks_parse(const char *json, size_t len, struct ppml_jwks **out
 			    size_t *skipped, struct ppml_err *err) PPML_WARN_UNUSED;
 void ppml_jwks_free(struct ppml_jwks *s);
 size_t ppml_jwks_count(const struct ppml_jwks *s);
+/* The key with this kid (borrowed), or NULL. */
+EVP_PKEY *ppml_jwks_key(const struct ppml_jwks *s, const char *kid);
 
 struct ppml_jwt_expect {
 	const char *aud;                   /* required: the token's aud must be or contain it */

@@ -188,6 +188,14 @@ void ppml_jwks_free(struct ppml_jwks *s)
 	free(s);
 }
 
+EVP_PKEY *ppml_jwks_key(const struct ppml_jwks *s, const char *kid)
+{
+	for (size_t i = 0; s && kid && i < s->n; i++)
+		if (strcmp(s->k[i].kid, kid) == 0)
+			return s->k[i].key;
+	return NULL;
+}
+
 size_t ppml_jwks_count(const struct ppml_jwks *s)
 {
 	return s->n;

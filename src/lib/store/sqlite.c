@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The SQLite backend of ppml/store.h.  One connection, serialised by a
+ * mutex; WAL with synchronous=FULL, so a returned write is durable. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "ppml/hex.h"
+#include "ppml/store.h"
+#include "ppml/timeutil.h"
+
+struct ppml_store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+};
+
+static const char *const SCHEMA_V1[] = {
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS policies (name TEXT NOT NULL, version INTEGER NOT NULL, "
+	"body TEXT NOT NULL, sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, "
+	"deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version))",
+	"CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, "
+	"role TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER)",
+	"CREATE TABLE IF NOT EXISTS nonces (sha256 BLOB PRIMARY KEY, expires_at INTEGER NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at)",
+	"CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, "
+	"kind TEXT NOT NULL, body TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER NOT NULL, hash BLOB NOT NULL, "
+	"time INTEGER NOT NULL, kid TEXT NOT NULL, signature TEXT NOT NULL)",
+	NULL,
+};
+
+static ppml_status dberr(struct ppml_store *s, struct ppml_err *err, const char *what)
+{
+	return ppml_err_set(err, PPML_E_IO, "database: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static ppml_status exec(struct ppml_store *s, const char *sql, struct ppml_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ppml_status rc = ppml_err_set(err, PPML_E_IO, "database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return PPML_OK;
+}
+
+static ppml_status migrate(struct ppml_store *s, struct ppml_err *err)
+{
+	ppml_status rc = exec(s, "BEGIN IMMEDIATE", err);
+	for (size_t i = 0; rc == PPML_OK && SCHEMA_V1[i]; i++)
+		rc = exec(s, SCHEMA_V1[i], err);
+	if (rc == PPML_OK) {
+		sqlite3_stmt *st = NULL;
+		int v = 0;
+		if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1,
+				       &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			v = atoi((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (v > PPML_STORE_SCHEMA_VERSION)
+			rc = ppml_err_set(err, PPML_E_INPUT,
+					  "database: schema version %d is newer than this ppml (%d); "
+					  "upgrade ppml",
+					  v, PPML_STORE_SCHEMA_VERSION);
+		else if (v == 0)
+			rc = exec(s, "INSERT INTO meta (key, value) VALUES ('schema_version', '1')",
+				  err);
+	}
+	if (rc == PPML_OK)
+		return exec(s, "COMMIT", err);
+	exec(s, "ROLLBACK", NULL);
+	return rc;
+}
+
+ppml_status ppml_store_open(const char *url, struct ppml_store **out, struct ppml_err *err)
+{
+	struct ppml_store *s;
+	ppml_status rc;
+
+	*out = NULL;
+	if (strncmp(url, "sqlite:", 7) != 0 || !url[7])
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "--db %s: expected sqlite:PATH (postgresql:// is not available "
+				    "yet)",
+				    url);
+	if (!(s = calloc(1, sizeof(*s))))
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	/* The database holds hashes, not secrets; still, only its owner reads it. */
+	mode_t old = umask(077);
+	int r = sqlite3_open_v2(url + 7, &s->db,
+				SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+					SQLITE_OPEN_EXRESCODE,
+				NULL);
+	umask(old);
+	if (r != SQLITE_OK) {
+		rc = ppml_err_set(err, PPML_E_IO, "database %s: %s", url + 7,
+				  s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		ppml_store_close(s);
+		return rc;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if ((rc = exec(s, "PRAGMA journal_mode=WAL", err)) != PPML_OK ||
+	    (rc = exec(s, "PRAGMA synchronous=FULL", err)) != PPML_OK ||
+	    (rc = exec(s, "PRAGMA foreign_keys=ON", err)) != PPML_OK ||
+	    (rc = migrate(s, err)) != PPML_OK) {
+		ppml_err_prefix(err, "%s: ", url + 7);
+		ppml_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return PPML_OK;
+}
+
+void ppml_store_close(struct ppml_store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+bool ppml_store_ping(struct ppml_store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool ok = exec(s, "SELECT 1", NULL) == PPML_OK;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/* Prepares under the lock (the caller holds it). */
+static sqlite3_stmt *prep(struct ppml_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+/* ---- policies ---- */
+
+void ppml_policy_rec_cleanup(struct ppml_policy_rec *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+ppml_status ppml_store_policy_put(struct ppml_store *s, const char *name, const char *body,
+				  const char *sha256, int64_t now, uint32_t *version,
+				  struct ppml_err *err)
+{
+	ppml_status rc;
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != PPML_OK)
+		goto out;
+	st = prep(s, "SELECT COALESCE(MAX(version), 0) FROM policies WHERE name = ?");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = dberr(s, err, "policy version");
+		goto rollback;
+	}
+	*version = (uint32_t)sqlite3_column_int64(st, 0) + 1;
+	sqlite3_finalize(st);
+	st = prep(s, "INSERT INTO policies (name, version, body, sha256, created_at) "
+		     "VALUES (?, ?, ?, ?, ?)");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, *version) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "policy insert");
+		goto rollback;
+	}
+	rc = exec(s, "COMMIT", err);
+	if (rc == PPML_OK)
+		goto out;
+rollback:
+	exec(s, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void row_policy(sqlite3_stmt *st, struct ppml_policy_rec *r)
+{
+	snprintf(r->name, sizeof(r->name), "%s", (const char *)sqlite3_column_text(st, 0));
+	r->version = (uint32_t)sqlite3_column_int64(st, 1);
+	r->body = strdup((const char *)sqlite3_column_text(st, 2));
+	snprintf(r->sha256, sizeof(r->sha256), "%s", (const char *)sqlite3_column_text(st, 3));
+	r->created_at = sqlite3_column_int64(st, 4);
+}
+
+ppml_status ppml_store_policy_get(struct ppml_store *s, const char *name, uint32_t version,
+				  struct ppml_policy_rec *out, struct ppml_err *err)
+{
+	ppml_status rc;
+	sqlite3_stmt *st;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	/* The latest version decides whether the name is live. */
+	st = prep(s, "SELECT name, version, body, sha256, created_at, deleted, "
+		     "(SELECT deleted FROM policies p2 WHERE p2.name = p.name ORDER BY version DESC "
+		     "LIMIT 1) FROM policies p WHERE name = ? AND (? = 0 OR version = ?) "
+		     "ORDER BY version DESC LIMIT 1");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, version) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, version) != SQLITE_OK) {
+		rc = dberr(s, err, "policy get");
+		goto out;
+	}
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW && !sqlite3_column_int(st, 6) && !sqlite3_column_int(st, 5)) {
+		row_policy(st, out);
+		rc = out->body ? PPML_OK : ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	} else if (r == SQLITE_ROW || r == SQLITE_DONE) {
+		rc = ppml_err_set(err, PPML_E_NOTFOUND, "policy %s%s%.0u not found", name,
+				  version ? " version " : "", version);
+	} else {
+		rc = dberr(s, err, "policy get");
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_policy_delete(struct ppml_store *s, const char *name, int64_t now,
+				     struct ppml_err *err)
+{
+	struct ppml_policy_rec r;
+	uint32_t v;
+	ppml_status rc = ppml_store_policy_get(s, name, 0, &r, err);
+	if (rc != PPML_OK)
+		return rc;
+	/* A tombstone version: the history stays. */
+	rc = ppml_store_policy_put(s, name, r.body, r.sha256, now, &v, err);
+	ppml_policy_rec_cleanup(&r);
+	if (rc != PPML_OK)
+		return rc;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "UPDATE policies SET deleted = 1 WHERE name = ? AND version = ?");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, v) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "policy delete");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_policy_list(struct ppml_store *s, struct ppml_policy_rec **out, size_t *n,
+				   struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT name, version, body, sha256, created_at, deleted FROM "
+				   "policies p WHERE version = (SELECT MAX(version) FROM policies "
+				   "p2 WHERE p2.name = p.name) AND deleted = 0 ORDER BY name");
+	if (!st) {
+		rc = dberr(s, err, "policy list");
+		goto out;
+	}
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct ppml_policy_rec *nv = realloc(*out, cap * sizeof(**out));
+			if (!nv) {
+				rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+				goto out;
+			}
+			*out = nv;
+		}
+		memset(&(*out)[*n], 0, sizeof(**out));
+		row_policy(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE)
+		rc = dberr(s, err, "policy list");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* ---- credentials ---- */
+
+ppml_status ppml_store_cred_add(struct ppml_store *s, const char *id, const uint8_t sha256[32],
+				const char *role, int64_t now, struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "INSERT INTO credentials (id, sha256, role, created_at) "
+				   "VALUES (?, ?, ?, ?)");
+	if (!st || sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 2, sha256, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "credential insert");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_cred_lookup(struct ppml_store *s, const uint8_t sha256[32], char id[65],
+				   char role[160], struct ppml_err *err)
+{
+	ppml_status rc;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT id, role FROM credentials WHERE sha256 = ? AND "
+				   "revoked_at IS NULL");
+	if (!st || sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC) != SQLITE_OK) {
+		rc = dberr(s, err, "credential lookup");
+		goto out;
+	}
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		snprintf(id, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(role, 160, "%s", (const char *)sqlite3_column_text(st, 1));
+		rc = PPML_OK;
+	} else {
+		rc = r == SQLITE_DONE ? ppml_err_set(err, PPML_E_NOTFOUND, "unknown credential")
+				      : dberr(s, err, "credential lookup");
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_cred_revoke(struct ppml_store *s, const char *id, int64_t now,
+				   struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "UPDATE credentials SET revoked_at = ? WHERE id = ? AND "
+				   "revoked_at IS NULL");
+	if (!st || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "credential revoke");
+	else if (sqlite3_changes(s->db) == 0)
+		rc = ppml_err_set(err, PPML_E_NOTFOUND, "credential %s: unknown or already revoked",
+				  id);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_cred_count(struct ppml_store *s, const char *role, size_t *n,
+				  struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT COUNT(*) FROM credentials WHERE role = ? AND "
+				   "revoked_at IS NULL");
+	if (!st || sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rc = dberr(s, err, "credential count");
+	else
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* ---- nonces ---- */
+
+ppml_status ppml_store_nonce_consume(struct ppml_store *s, const uint8_t nonce_sha256[32],
+				     int64_t expires_at, int64_t now, bool *first,
+				     struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *del = prep(s, "DELETE FROM nonces WHERE expires_at < ?");
+	if (del) {
+		sqlite3_bind_int64(del, 1, now);
+		sqlite3_step(del);
+		sqlite3_finalize(del);
+	}
+	sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO nonces (sha256, expires_at) VALUES (?, ?)");
+	if (!st || sqlite3_bind_blob(st, 1, nonce_sha256, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, expires_at) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "nonce");
+	else
+		*first = sqlite3_changes(s->db) == 1;
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* ---- audit ---- */
+
+char *ppml_audit_canonical(uint64_t seq, int64_t time, const char *kind, const json_t *body)
+{
+	char ts[PPML_TIME_RFC3339_LEN];
+	ppml_time_format(time, ts);
+	json_t *e = json_pack("{s:I, s:s, s:s, s:O}", "seq", (json_int_t)seq, "time", ts, "kind",
+			      kind, "body", (json_t *)body);
+	char *s = e ? json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(e);
+	return s;
+}
+
+static bool head_locked(struct ppml_store *s, uint64_t *seq, uint8_t hash[32])
+{
+	sqlite3_stmt *st = prep(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	bool ok = st != NULL;
+	*seq = 0;
+	memset(hash, 0, 32);
+	if (ok) {
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+			*seq = (uint64_t)sqlite3_column_int64(st, 0);
+			memcpy(hash, sqlite3_column_blob(st, 1), 32);
+		} else if (r != SQLITE_DONE) {
+			ok = false;
+		}
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+ppml_status ppml_store_audit_append(struct ppml_store *s, const char *kind, const json_t *body,
+				    int64_t now, uint64_t *seq, uint8_t hash[32],
+				    struct ppml_err *err)
+{
+	ppml_status rc;
+	uint8_t prev[32];
+	uint64_t last;
+	char *canon = NULL, *bodys = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_stmt *st = NULL;
+
+	if (!bodys)
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	pthread_mutex_lock(&s->lock);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != PPML_OK)
+		goto out;
+	if (!head_locked(s, &last, prev)) {
+		rc = dberr(s, err, "audit head");
+		goto rollback;
+	}
+	*seq = last + 1;
+	if (!(canon = ppml_audit_canonical(*seq, now, kind, body))) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		goto rollback;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, prev, 32);
+	EVP_DigestUpdate(md, canon, strlen(canon));
+	EVP_DigestFinal_ex(md, hash, NULL);
+	EVP_MD_CTX_free(md);
+	st = prep(s, "INSERT INTO audit (seq, time, kind, body, prev_hash, hash) VALUES "
+		     "(?, ?, ?, ?, ?, ?)");
+	if (!st || sqlite3_bind_int64(st, 1, (sqlite3_int64)*seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, bodys, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 5, prev, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 6, hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "audit append");
+		goto rollback;
+	}
+	rc = exec(s, "COMMIT", err);
+	if (rc == PPML_OK)
+		goto out;
+rollback:
+	exec(s, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	free(canon);
+	free(bodys);
+	return rc;
+}
+
+ppml_status ppml_store_audit_head(struct ppml_store *s, uint64_t *seq, uint8_t hash[32],
+				  struct ppml_err *err)
+{
+	pthread_mutex_lock(&s->lock);
+	bool ok = head_locked(s, seq, hash);
+	ppml_status rc = ok ? PPML_OK : dberr(s, err, "audit head");
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static json_t *hexj(const void *p, int n)
+{
+	char h[65];
+	if (n != 32)
+		return json_null();
+	ppml_hex_encode(p, 32, h);
+	return json_string(h);
+}
+
+static json_t *timej(int64_t t)
+{
+	char ts[PPML_TIME_RFC3339_LEN];
+	return ppml_time_format(t, ts) ? json_string(ts) : json_null();
+}
+
+ppml_status ppml_store_audit_read(struct ppml_store *s, uint64_t from, size_t max, json_t **out,
+				  struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	json_t *a = json_array();
+	*out = NULL;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT seq, time, kind, body, prev_hash, hash FROM audit "
+				   "WHERE seq >= ? ORDER BY seq LIMIT ?");
+	if (!a || !st || sqlite3_bind_int64(st, 1, (sqlite3_int64)from) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK) {
+		rc = dberr(s, err, "audit read");
+		goto out;
+	}
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *body = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		json_array_append_new(
+			a, json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "seq",
+				     (json_int_t)sqlite3_column_int64(st, 0), "time",
+				     timej(sqlite3_column_int64(st, 1)), "kind",
+				     (const char *)sqlite3_column_text(st, 2), "body",
+				     body ? body : json_null(), "prev_hash",
+				     hexj(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4)),
+				     "hash",
+				     hexj(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5))));
+	}
+	if (r != SQLITE_DONE)
+		rc = dberr(s, err, "audit read");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PPML_OK)
+		*out = a;
+	else
+		json_decref(a);
+	return rc;
+}
+
+ppml_status ppml_store_checkpoint_add(struct ppml_store *s, uint64_t seq, const uint8_t hash[32],
+				      int64_t now, const char *kid, const char *signature,
+				      struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "INSERT INTO checkpoints (seq, hash, time, kid, signature) "
+				   "VALUES (?, ?, ?, ?, ?)");
+	if (!st || sqlite3_bind_int64(st, 1, (sqlite3_int64)seq) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, signature, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "checkpoint");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_checkpoints(struct ppml_store *s, json_t **out, struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	json_t *a = json_array();
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT seq, hash, time, kid, signature FROM checkpoints ORDER "
+				   "BY rowid");
+	int r = SQLITE_ERROR;
+	while (st && (r = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(
+			a, json_pack("{s:I, s:o, s:o, s:s, s:s}", "seq",
+				     (json_int_t)sqlite3_column_int64(st, 0), "hash",
+				     hexj(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)),
+				     "time", timej(sqlite3_column_int64(st, 2)), "kid",
+				     (const char *)sqlite3_column_text(st, 3), "signature",
+				     (const char *)sqlite3_column_text(st, 4)));
+	if (r != SQLITE_DONE)
+		rc = dberr(s, err, "checkpoints");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PPML_OK)
+		*out = a;
+	else
+		json_decref(a);
+	return rc;
+}

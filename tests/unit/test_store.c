@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The service's state (SQLite) and its shared pieces: persistence across
+ * reopen, policy versions, credentials, one consumer per nonce under 8
+ * threads, the audit chain and its checkpoints (alterations, deletions and
+ * reorderings detected), stateless nonces, the REPORTDATA binding.
+ */
+#include <pthread.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "harness.h"
+#include "ppml/ec.h"
+#include "ppml/jwt.h"
+#include "ppml/service.h"
+#include "ppml/store.h"
+
+static char dir[64], url[128];
+
+TEST(policies_and_reopen)
+{
+	struct ppml_store *s = NULL;
+	struct ppml_policy_rec r;
+	struct ppml_err err = {0};
+	uint32_t v = 0;
+	REQUIRE(ppml_store_open(url, &s, &err) == PPML_OK);
+	CHECK(ppml_store_policy_put(s, "train", "{\"a\":1}", "aa", 100, &v, &err) == PPML_OK && v == 1);
+	CHECK(ppml_store_policy_put(s, "train", "{\"a\":2}", "bb", 101, &v, &err) == PPML_OK && v == 2);
+	CHECK(ppml_store_policy_put(s, "infer", "{\"b\":1}", "cc", 102, &v, &err) == PPML_OK && v == 1);
+	ppml_store_close(s);
+	REQUIRE(ppml_store_open(url, &s, &err) == PPML_OK); /* restart */
+	CHECK(ppml_store_policy_get(s, "train", 0, &r, &err) == PPML_OK && r.version == 2 &&
+	      strcmp(r.body, "{\"a\":2}") == 0 && strcmp(r.sha256, "bb") == 0);
+	ppml_policy_rec_cleanup(&r);
+	CHECK(ppml_store_policy_get(s, "train", 1, &r, &err) == PPML_OK && !strcmp(r.body, "{\"a\":1}"));
+	ppml_policy_rec_cleanup(&r);
+	CHECK(ppml_store_policy_get(s, "nope", 0, &r, &err) == PPML_E_NOTFOUND);
+	struct ppml_policy_rec *list = NULL;
+	size_t n = 0;
+	CHECK(ppml_store_policy_list(s, &list, &n, &err) == PPML_OK && n == 2 &&
+	      !strcmp(list[0].name, "infer") && !strcmp(list[1].name, "train"));
+	for (size_t i = 0; i < n; i++)
+		ppml_policy_rec_cleanup(&list[i]);
+	free(list);
+	CHECK(ppml_store_policy_delete(s, "train", 103, &err) == PPML_OK);
+	CHECK(ppml_store_policy_get(s, "train", 0, &r, &err) == PPML_E_NOTFOUND);
+	CHECK(ppml_store_policy_get(s, "train", 1, &r, &err) == PPML_E_NOTFOUND);
+	CHECK(ppml_store_policy_delete(s, "train", 104, &err) == PPML_E_NOTFOUND);
+	/* Put again after delete: a new live version. */
+	CHECK(ppml_store_policy_put(s, "train", "{\"a\":3}", "dd", 105, &v, &err) == PPML_OK && v == 4);
+	CHECK(ppml_store_policy_get(s, "train", 0, &r, &err) == PPML_OK && r.version == 4);
+	ppml_policy_rec_cleanup(&r);
+	ppml_store_close(s);
+	CHECK(ppml_store_open("postgres://x", &s, &err) == PPML_E_INPUT);
+}
+
+TEST(credentials)
+{
+	struct ppml_store *s = NULL;
+	struct ppml_err err = {0};
+	char secret[PPML_CREDENTIAL_LEN + 1], id[17], gid[65], role[160];
+	uint8_t h[32], h2[32];
+	REQUIRE(ppml_store_open(url, &s, &err) == PPML_OK);
+	REQUIRE(ppml_credential_new(secret, h, id, &err) == PPML_OK);
+	CHECK(strlen(secret) == PPML_CREDENTIAL_LEN && !strncmp(secret, "ppml_", 5));
+	ppml_credential_hash(secret, h2);
+	CHECK(!memcmp(h, h2, 32));
+	CHECK(ppml_store_cred_add(s, id, h, "admin", 1, &err) == PPML_OK);
+	CHECK(ppml_store_cred_lookup(s, h, gid, role, &err) == PPML_OK && !strcmp(gid, id) &&
+	      !strcmp(role, "admin"));
+	size_t n = 0;
+	CHECK(ppml_store_cred_count(s, "admin", &n, &err) == PPML_OK && n == 1);
+	CHECK(ppml_store_cred_revoke(s, id, 2, &err) == PPML_OK);
+	CHECK(ppml_store_cred_lookup(s, h, gid, role, &err) == PPML_E_NOTFOUND);
+	CHECK(ppml_store_cred_revoke(s, id, 3, &err) == PPML_E_NOTFOUND);
+	CHECK(ppml_role_ok("encrypt:model-key") && ppml_role_ok("metrics") &&
+	      !ppml_role_ok("root") && !ppml_role_ok("encrypt:") && !ppml_role_ok("encrypt:a b"));
+	ppml_store_close(s);
+}
+
+struct race {
+	struct ppml_store *s;
+	uint8_t nonce[32];
+	int wins;
+};
+
+static void *consume(void *arg)
+{
+	struct race *r = arg;
+	bool first = false;
+	if (ppml_store_nonce_consume(r->s, r->nonce, 2000, 1000, &first, NULL) == PPML_OK && first)
+		__atomic_fetch_add(&r->wins, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+TEST(nonces_once)
+{
+	struct ppml_store *s = NULL;
+	REQUIRE(ppml_store_open(url, &s, NULL) == PPML_OK);
+	for (int round = 0; round < 20; round++) {
+		struct race r = {.s = s};
+		pthread_t t[8];
+		memset(r.nonce, round + 1, 32);
+		for (int i = 0; i < 8; i++)
+			pthread_create(&t[i], NULL, consume, &r);
+		for (int i = 0; i < 8; i++)
+			pthread_join(t[i], NULL);
+		CHECKF(r.wins == 1, "round %d: %d consumers", round, r.wins);
+	}
+	/* Stateless nonces: issued, checked, forged, expired. */
+	uint8_t key[32] = {1}, n[PPML_NONCE_LEN];
+	int64_t exp = 0, got = 0;
+	struct ppml_err err = {0};
+	REQUIRE(ppml_nonce_new(key, 1000, 300, n, &exp, &err) == PPML_OK && exp == 1300);
+	CHECK(ppml_nonce_check(key, n, sizeof(n), 1299, &got, &err) == PPML_OK && got == 1300);
+	CHECK(ppml_nonce_check(key, n, sizeof(n), 1300, &got, &err) == PPML_E_REFUSED &&
+	      strstr(err.msg, "expired"));
+	n[35] ^= 1; /* a later expiry, forged */
+	CHECK(ppml_nonce_check(key, n, sizeof(n), 1000, &got, &err) == PPML_E_REFUSED &&
+	      strstr(err.msg, "not issued"));
+	n[35] ^= 1;
+	uint8_t other[32] = {2};
+	CHECK(ppml_nonce_check(other, n, sizeof(n), 1000, &got, &err) == PPML_E_REFUSED);
+	CHECK(ppml_nonce_check(key, n, 63, 1000, &got, &err) == PPML_E_REFUSED);
+	ppml_store_close(s);
+}
+
+TEST(report_data_binding)
+{
+	/* Independently: the bytes laid out by hand. */
+	const uint8_t nonce[3] = {1, 2, 3}, data[2] = {9, 8};
+	uint8_t buf[64], want[32], got[32];
+	size_t o = 0;
+	memcpy(buf, "ppml-attest-v1", 15); /* with its NUL */
+	o = 15;
+	memcpy(buf + o, "\0\0\0\3\1\2\3\0\0\0\2\x09\x08", 13);
+	o += 13;
+	EVP_Digest(buf, o, want, NULL, EVP_sha256(), NULL);
+	ppml_report_data_binding(PPML_BIND_ATTEST, nonce, 3, data, 2, got);
+	CHECK(!memcmp(want, got, 32));
+	ppml_report_data_binding(PPML_BIND_RELEASE, nonce, 3, data, 2, got);
+	CHECK(memcmp(want, got, 32) != 0);
+}
+
+TEST(audit_chain)
+{
+	struct ppml_store *s = NULL;
+	struct ppml_err err = {0};
+	EVP_PKEY *k = ppml_ec_generate();
+	char kid[PPML_JWT_KID_MAX + 1], sig[90];
+	uint64_t seq = 0, n = 0;
+	uint8_t h[32];
+	size_t nc = 0;
+	REQUIRE(k && ppml_jwk_thumbprint(k, NULL, kid, NULL) == PPML_OK);
+	REQUIRE(ppml_store_open(url, &s, &err) == PPML_OK);
+	for (int i = 0; i < 50; i++) {
+		json_t *b = json_pack("{s:i, s:s}", "i", i, "policy", "train");
+		CHECK(ppml_store_audit_append(s, "verdict", b, 1000 + i, &seq, h, &err) == PPML_OK);
+		json_decref(b);
+		if (i == 24 || i == 49) {
+			REQUIRE(ppml_audit_sign_checkpoint(k, seq, h, sig, &err) == PPML_OK);
+			CHECK(ppml_store_checkpoint_add(s, seq, h, 2000, kid, sig, &err) == PPML_OK);
+		}
+	}
+	CHECK(seq == 50);
+	json_t *entries = NULL, *cps = NULL;
+	REQUIRE(ppml_store_audit_read(s, 1, 1000, &entries, &err) == PPML_OK);
+	REQUIRE(ppml_store_checkpoints(s, &cps, &err) == PPML_OK);
+	json_t *set = json_pack("{s:[o]}", "keys", ppml_jwk_public(k, kid));
+	char *txt = json_dumps(set, 0);
+	struct ppml_jwks *jwks = NULL;
+	REQUIRE(ppml_jwks_parse(txt, strlen(txt), &jwks, NULL, NULL) == PPML_OK);
+	CHECK(ppml_audit_verify(entries, cps, jwks, &n, &nc, &err) == PPML_OK && n == 50 && nc == 2);
+	/* An altered body. */
+	json_t *e7 = json_array_get(entries, 6);
+	json_object_set_new(json_object_get(e7, "body"), "policy", json_string("other"));
+	CHECK(ppml_audit_verify(entries, cps, jwks, &n, &nc, &err) == PPML_E_REFUSED &&
+	      strstr(err.msg, "entry 7 was altered"));
+	json_object_set_new(json_object_get(e7, "body"), "policy", json_string("train"));
+	/* A deleted entry. */
+	json_t *copy = json_deep_copy(entries);
+	json_array_remove(copy, 10);
+	CHECK(ppml_audit_verify(copy, cps, jwks, &n, &nc, &err) == PPML_E_REFUSED);
+	json_decref(copy);
+	/* Two entries swapped. */
+	copy = json_deep_copy(entries);
+	json_t *a = json_deep_copy(json_array_get(copy, 3));
+	json_array_set(copy, 3, json_array_get(copy, 4));
+	json_array_set_new(copy, 4, a);
+	CHECK(ppml_audit_verify(copy, cps, jwks, &n, &nc, &err) == PPML_E_REFUSED);
+	json_decref(copy);
+	/* A rewritten tail (re-hashed by a forger without the key). */
+	copy = json_deep_copy(cps);
+	json_object_set_new(json_array_get(copy, 1), "signature", json_string("AAAA"));
+	CHECK(ppml_audit_verify(entries, copy, jwks, &n, &nc, &err) == PPML_E_REFUSED);
+	json_decref(copy);
+	/* Entries truncated below a checkpoint: the checkpoint points past the end. */
+	copy = json_deep_copy(entries);
+	json_array_remove(copy, 49);
+	CHECK(ppml_audit_verify(copy, cps, jwks, &n, &nc, &err) == PPML_E_REFUSED &&
+	      strstr(err.msg, "rewritten"));
+	json_decref(copy);
+	CHECK(ppml_audit_verify(entries, cps, jwks, &n, &nc, &err) == PPML_OK);
+	ppml_jwks_free(jwks);
+	free(txt);
+	json_decref(set);
+	json_decref(entries);
+	json_decref(cps);
+	EVP_PKEY_free(k);
+	ppml_store_close(s);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ppml-test-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(url, sizeof(url), "sqlite:%s/ppml.db", dir);
+	RUN(policies_and_reopen);
+	RUN(credentials);
+	RUN(nonces_once);
+	RUN(report_data_binding);
+	RUN(audit_chain);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	HARNESS_EXIT();
+}
