@@ -6,7 +6,11 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_util.h"
+#include "ppml/file.h"
+#include "ppml/httpc.h"
+#include <openssl/crypto.h>
 #include "ppml/hex.h"
 
 int cli_buf_make_escape(struct ppml_buf *b, const char *path)
@@ -145,4 +149,82 @@ const char *cli_sim_dir_default(char *buf, size_t n)
 	else
 		return NULL;
 	return buf;
+}
+
+bool cli_service_opt(struct cli_service *s, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc)
+		return false;
+	const char **slot = !strcmp(argv[*i], "--service")	   ? &s->url
+			    : !strcmp(argv[*i], "--credential-file") ? &s->credential_file
+			    : !strcmp(argv[*i], "--cacert")	   ? &s->cacert
+								   : NULL;
+	if (!slot)
+		return false;
+	*slot = argv[++*i];
+	return true;
+}
+
+int cli_service_call(const char *cmd, const struct cli_service *s, bool need_credential,
+		     const char *method, const char *path, const char *content_type,
+		     const void *body, size_t body_len, json_t **out, long *status)
+{
+	struct ppml_err err = {0};
+	struct ppml_httpc_resp r = {0};
+	struct ppml_httpc_opts o = {.cacert = s->cacert};
+	char *cred = NULL, url[4096];
+	size_t cl = 0;
+	int rc = CLI_EXIT_OK;
+
+	*out = NULL;
+	if (!s->url)
+		return cli_usage_error(cmd, "--service URL is required (e.g. https://127.0.0.1:8443)");
+	if (need_credential) {
+		if (!s->credential_file)
+			return cli_usage_error(cmd, "--credential-file FILE is required (the admin "
+						    "credential printed by `ppml serve --init`)");
+		if (ppml_file_read_secret(s->credential_file, 1024, "credential", &cred, &cl, &err) !=
+		    PPML_OK)
+			return cli_fail(cmd, &err);
+		while (cl && (cred[cl - 1] == '\n' || cred[cl - 1] == '\r'))
+			cred[--cl] = 0;
+		o.bearer = cred;
+	}
+	size_t ul = strlen(s->url);
+	while (ul && s->url[ul - 1] == '/')
+		ul--;
+	snprintf(url, sizeof(url), "%.*s%s", (int)ul, s->url, path);
+	if (ppml_httpc_request(method, url, content_type, body, body_len, &o, &r, &err) != PPML_OK) {
+		rc = cli_fail(cmd, &err);
+		goto out;
+	}
+	if (status)
+		*status = r.status;
+	json_t *j = r.len ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
+	if (r.status < 200 || r.status > 299) {
+		const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+		fprintf(stderr, "ppml %s: %s %s: HTTP %ld: %s\n", cmd, method, path, r.status,
+			m ? m : "(no message)");
+		/* 403 on /v1/attest is a verdict, not a failure: the caller decides. */
+		rc = r.status == 403 || r.status == 401 ? CLI_EXIT_REFUSED : CLI_EXIT_FAILURE;
+		if (r.status == 403 && j) {
+			*out = j;
+			j = NULL;
+		}
+		json_decref(j);
+		goto out;
+	}
+	if (r.len && !j) {
+		fprintf(stderr, "ppml %s: %s %s: the answer is not JSON\n", cmd, method, path);
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	*out = j;
+out:
+	ppml_httpc_resp_free(&r);
+	if (cred) {
+		OPENSSL_cleanse(cred, cl);
+		free(cred);
+	}
+	return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef PPML_CLI_UTIL_H
 #define PPML_CLI_UTIL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -37,5 +38,20 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
  * else $XDG_DATA_HOME/ppml/sim, else ~/.local/share/ppml/sim; NULL when none
  * of them is set.  May return buf. */
 const char *cli_sim_dir_default(char *buf, size_t n);
+
+/* Talking to `ppml serve`: --service URL, --credential-file F, --cacert F. */
+struct cli_service {
+	const char *url, *credential_file, *cacert;
+};
+/* Consumes argv[*i] (and its value) when it is one of the three options;
+ * returns true then. */
+bool cli_service_opt(struct cli_service *s, int argc, char **argv, int *i);
+/* One request; the JSON answer in *out (NULL for an empty body).  Prints
+ * "ppml CMD: ..." and returns the exit code on a transport failure, a
+ * non-2xx status (the service's error message), or a non-JSON answer;
+ * CLI_EXIT_OK otherwise.  need_credential: read --credential-file. */
+int cli_service_call(const char *cmd, const struct cli_service *s, bool need_credential,
+		     const char *method, const char *path, const char *content_type,
+		     const void *body, size_t body_len, json_t **out, long *status);
 
 #endif
