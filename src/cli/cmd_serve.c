@@ -122,7 +122,7 @@ static int set_opt(struct settings *st, const char *name, const char *val, bool 
 			return -1;
 		st->dirs[c->n_collateral_dirs++] = v;
 	} else if (!strcmp(name, "token-ttl") || !strcmp(name, "nonce-ttl")) {
-		if (!num(v, 10, 86400, &n))
+		if (!num(v, 1, 86400, &n))
 			return -1;
 		*(name[0] == 't' ? &c->token_ttl_s : &c->nonce_ttl_s) = n;
 	} else if (!strcmp(name, "threads") || !strcmp(name, "max-connections") ||

@@ -24,7 +24,7 @@
 const char cmd_sim_usage[] =
 	"usage: ppml sim init [--dir DIR] [--platform-ca] [--force] [--json]\n"
 	"       ppml sim collateral [--dir DIR] [--out OUT] [--tcb-status STATUS]\n"
-	"                           [--advisory-ids ID,...] [--valid-days N]\n"
+	"                           [--advisory-ids ID,...] [--valid-days N] [--age-days N]\n"
 	"       ppml sim quote [--dir DIR] --mrenclave HEX [--mrsigner HEX] [--isvprodid N]\n"
 	"                      [--isvsvn N] [--debug] [--report-data HEX] [--quote-version 3|4]\n"
 	"                      --out FILE\n"
@@ -44,6 +44,7 @@ const char cmd_sim_usage[] =
 	"            platform's TCB level UpToDate, SWHardeningNeeded, ConfigurationNeeded,\n"
 	"            ConfigurationAndSWHardeningNeeded, OutOfDate,\n"
 	"            OutOfDateConfigurationNeeded or Revoked, with --advisory-ids.\n"
+	"            --age-days N issues it N days ago (with --valid-days, stale sets).\n"
 	"quote       writes a v3 (or v4) quote whose report body carries the given\n"
 	"            identity and report data, signed through the PKI.  Collateral that\n"
 	"            is missing or expires within 7 days is refreshed first.\n"
@@ -87,7 +88,7 @@ static bool parse_u16(const char *s, uint16_t *out)
 }
 
 static ppml_status write_collateral(const struct ppml_simpki *pki, const char *out_dir,
-				    const char *status, const char *ids, long days,
+				    const char *status, const char *ids, long days, long age_days,
 				    struct ppml_err *err)
 {
 	struct ppml_simpki_collateral_params cp = {0};
@@ -99,7 +100,7 @@ static ppml_status write_collateral(const struct ppml_simpki *pki, const char *o
 	size_t n_ids = 0;
 	ppml_status rc;
 
-	cp.issue_date = (int64_t)time(NULL);
+	cp.issue_date = (int64_t)time(NULL) - age_days * DAY;
 	cp.next_update = cp.issue_date + days * DAY;
 	if (status) {
 		if (!ppml_tcb_status_from_name(status, &lv.status))
@@ -151,7 +152,7 @@ static int sim_init(const char *dir, bool platform, bool force, int json)
 	make_parents(dir);
 	if (ppml_simpki_new(&p, &pki, &err) != PPML_OK ||
 	    ppml_simpki_save(pki, dir, !force, &err) != PPML_OK ||
-	    write_collateral(pki, coll, NULL, NULL, 30, &err) != PPML_OK ||
+	    write_collateral(pki, coll, NULL, NULL, 30, 0, &err) != PPML_OK ||
 	    ppml_simpki_root_der(pki, &der, &dl, &err) != PPML_OK) {
 		rc = cli_fail("sim", &err);
 		goto out;
@@ -194,7 +195,7 @@ static ppml_status ensure_collateral(const struct ppml_simpki *pki, const char *
 	if (fresh)
 		return PPML_OK;
 	fprintf(stderr, "ppml sim: refreshing %s\n", coll);
-	return write_collateral(pki, coll, NULL, NULL, 30, err);
+	return write_collateral(pki, coll, NULL, NULL, 30, 0, err);
 }
 
 struct quote_args {
@@ -262,7 +263,8 @@ out:
 
 int cmd_sim(int argc, char **argv)
 {
-	const char *dir = NULL, *out = NULL, *status = NULL, *ids = NULL, *days = NULL;
+	const char *dir = NULL, *out = NULL, *status = NULL, *ids = NULL, *days = NULL,
+		   *age = NULL;
 	struct quote_args qa = {0};
 	bool platform = false, force = false;
 	int json = 0;
@@ -289,6 +291,7 @@ int cmd_sim(int argc, char **argv)
 		OPT("--tcb-status", is_coll, status);
 		OPT("--advisory-ids", is_coll, ids);
 		OPT("--valid-days", is_coll, days);
+		OPT("--age-days", is_coll, age);
 		OPT("--mrenclave", is_quote, qa.mrenclave);
 		OPT("--mrsigner", is_quote, qa.mrsigner);
 		OPT("--isvprodid", is_quote, qa.isvprodid);
@@ -329,6 +332,13 @@ int cmd_sim(int argc, char **argv)
 		if (*end || end == days || nd < 1 || nd > 3650)
 			return cli_usage_error("sim", "--valid-days %s: expected 1..3650", days);
 	}
+	long na = 0;
+	if (age) {
+		char *end;
+		na = strtol(age, &end, 10);
+		if (*end || end == age || na < 0 || na > 3650)
+			return cli_usage_error("sim", "--age-days %s: expected 0..3650", age);
+	}
 	if (ids && !status)
 		return cli_usage_error("sim", "--advisory-ids needs --tcb-status");
 	struct ppml_err err = {0};
@@ -337,7 +347,7 @@ int cmd_sim(int argc, char **argv)
 	snprintf(coll, sizeof(coll), "%s/collateral", dir);
 	int rc = CLI_EXIT_OK;
 	if (ppml_simpki_load(dir, &pki, &err) != PPML_OK ||
-	    write_collateral(pki, out ? out : coll, status, ids, nd, &err) != PPML_OK)
+	    write_collateral(pki, out ? out : coll, status, ids, nd, na, &err) != PPML_OK)
 		rc = err.code == PPML_E_INPUT && status ? cli_usage_error("sim", "%s", err.msg)
 							: cli_fail("sim", &err);
 	else
