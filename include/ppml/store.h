@@ -60,9 +60,10 @@ ppml_status ppml_store_policy_list(struct ppml_store *s, struct ppml_policy_rec 
 
 ppml_status ppml_store_cred_add(struct ppml_store *s, const char *id, const uint8_t sha256[32],
 				const char *role, int64_t now, struct ppml_err *err) PPML_WARN_UNUSED;
-/* The live credential with this secret hash.  PPML_E_NOTFOUND otherwise. */
-ppml_status ppml_store_cred_lookup(struct ppml_store *s, const uint8_t sha256[32], char id[65],
-				   char role[160], struct ppml_err *err) PPML_WARN_UNUSED;
+/* The live credential with this id: its stored hash and role (the caller
+ * compares the hash in constant time).  PPML_E_NOTFOUND otherwise. */
+ppml_status ppml_store_cred_get(struct ppml_store *s, const char *id, uint8_t sha256[32],
+				char role[160], struct ppml_err *err) PPML_WARN_UNUSED;
 /* PPML_E_NOTFOUND for an unknown or already revoked id. */
 ppml_status ppml_store_cred_revoke(struct ppml_store *s, const char *id, int64_t now,
 				   struct ppml_err *err) PPML_WARN_UNUSED;

@@ -38,7 +38,8 @@ const char cmd_serve_usage[] =
 	"  --listen A:P       default 127.0.0.1:8443\n"
 	"  --tls-cert/--tls-key  HTTPS (TLS 1.2 and 1.3); --insecure-http for local tests\n"
 	"  --db URL           default sqlite:DIR/ppml.db\n"
-	"  --metrics-listen A:P  Prometheus text at /metrics (keep it on loopback)\n"
+	"  --metrics-listen A:P  Prometheus text at /metrics; default 127.0.0.1:9464 (keep\n"
+	"                     it on loopback), \"off\" for none\n"
 	"  --port-file FILE   write the bound port (and FILE.metrics) once listening\n"
 	"\n"
 	"Runs until SIGINT or SIGTERM, then signs a final audit checkpoint.  One log\n"
@@ -251,6 +252,10 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	st.c.collateral_dirs = st.dirs;
+	if (!st.c.metrics_listen)
+		st.c.metrics_listen = "127.0.0.1:9464";
+	else if (!strcmp(st.c.metrics_listen, "off"))
+		st.c.metrics_listen = NULL;
 	st.c.log = log_line;
 	struct ppml_service *s = NULL;
 	if (ppml_serve_start(&st.c, &s, &err) != PPML_OK) {

@@ -17,8 +17,11 @@ trap 'stop_services; stop_server; rm -rf "$TMP"' EXIT
 # serve NAME ARGS...: starts ppml serve in the background; sets URL_<NAME>.
 serve() {
 	local name=$1; shift
+	local extra=()
 	rm -f "$TMP/$name.port"
-	"$PPML" serve --state-dir "$S" --insecure-http --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "$@" \
+	case " $* " in *" --metrics-listen "*) ;; *) extra+=(--metrics-listen off) ;; esac
+	case " $* " in *" --tls-cert "*) ;; *) extra+=(--insecure-http) ;; esac
+	"$PPML" serve --state-dir "$S" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
 		2>>"$TMP/$name.log" &
 	local pid=$!
 	SVC_PIDS="$SVC_PIDS $pid"
@@ -228,6 +231,21 @@ acked=$(wc -l <"$TMP/acked")
 [ "$acked" -gt 0 ] && [ "$acked" -lt 500 ] || bad="$bad acked=$acked(not-mid-run)"
 "$PPML" audit verify "${A[@]}" >/dev/null 2>"$TMP/err" || bad="$bad audit($(cat "$TMP/err"))"
 if [ -z "$bad" ]; then pass "$t: $acked acknowledged before kill -9, none lost"; else fail $t "$bad"; fi
+
+t=serve_https
+bad=""
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.crt" \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 2 2>/dev/null || bad="$bad cert"
+chmod 600 "$TMP/tls.key"
+serve tls --collateral-dir "$PKI/collateral" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" || bad="$bad start"
+TU=https://127.0.0.1:$(cat "$TMP/tls.port")
+[ "$(curl -s --cacert "$TMP/tls.crt" -o /dev/null -w '%{http_code}' "$TU/healthz")" = 200 ] || bad="$bad curl"
+curl -s --tlsv1.1 --tls-max 1.1 --cacert "$TMP/tls.crt" "$TU/healthz" >/dev/null 2>&1 && bad="$bad tls1.1-accepted"
+"$PPML" policy list --service "$TU" --credential-file "$TMP/admin.cred" --cacert "$TMP/tls.crt" | grep -q '^train ' || bad="$bad cli"
+"$PPML" policy list --service "$TU" --credential-file "$TMP/admin.cred" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc = 3 ] && grep -q -- '--cacert' "$TMP/err" || bad="$bad untrusted-accepted($rc)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$TMP/tls.port")/healthz")" != 200 ] || bad="$bad plain-http"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
 
 t=serve_usage
 bad=""

@@ -67,12 +67,14 @@ TEST(credentials)
 	ppml_credential_hash(secret, h2);
 	CHECK(!memcmp(h, h2, 32));
 	CHECK(ppml_store_cred_add(s, id, h, "admin", 1, &err) == PPML_OK);
-	CHECK(ppml_store_cred_lookup(s, h, gid, role, &err) == PPML_OK && !strcmp(gid, id) &&
+	uint8_t got[32];
+	CHECK(ppml_store_cred_get(s, id, got, role, &err) == PPML_OK && !memcmp(got, h, 32) &&
 	      !strcmp(role, "admin"));
+	(void)gid;
 	size_t n = 0;
 	CHECK(ppml_store_cred_count(s, "admin", &n, &err) == PPML_OK && n == 1);
 	CHECK(ppml_store_cred_revoke(s, id, 2, &err) == PPML_OK);
-	CHECK(ppml_store_cred_lookup(s, h, gid, role, &err) == PPML_E_NOTFOUND);
+	CHECK(ppml_store_cred_get(s, id, got, role, &err) == PPML_E_NOTFOUND);
 	CHECK(ppml_store_cred_revoke(s, id, 3, &err) == PPML_E_NOTFOUND);
 	CHECK(ppml_role_ok("encrypt:model-key") && ppml_role_ok("metrics") &&
 	      !ppml_role_ok("root") && !ppml_role_ok("encrypt:") && !ppml_role_ok("encrypt:a b"));

@@ -863,8 +863,13 @@ static bool authorize(void *ctx, const struct ppml_http_req *r, const char *role
 		snprintf(why, why_len, "this route needs a credential (Authorization: Bearer ...)");
 		return false;
 	}
+	uint8_t stored[32];
 	ppml_credential_hash(r->bearer, h);
-	if (ppml_store_cred_lookup(s->store, h, id, have, NULL) != PPML_OK) {
+	/* The id is derived from the hash; the full hash is then compared in
+	 * constant time, never by the database. */
+	ppml_hex_encode(h, 8, id);
+	if (ppml_store_cred_get(s->store, id, stored, have, NULL) != PPML_OK ||
+	    CRYPTO_memcmp(stored, h, 32) != 0) {
 		*status = 401;
 		snprintf(why, why_len, "unknown or revoked credential");
 		return false;

@@ -317,25 +317,26 @@ ppml_status ppml_store_cred_add(struct ppml_store *s, const char *id, const uint
 	return rc;
 }
 
-ppml_status ppml_store_cred_lookup(struct ppml_store *s, const uint8_t sha256[32], char id[65],
-				   char role[160], struct ppml_err *err)
+ppml_status ppml_store_cred_get(struct ppml_store *s, const char *id, uint8_t sha256[32],
+				char role[160], struct ppml_err *err)
 {
 	ppml_status rc;
 	pthread_mutex_lock(&s->lock);
-	sqlite3_stmt *st = prep(s, "SELECT id, role FROM credentials WHERE sha256 = ? AND "
+	sqlite3_stmt *st = prep(s, "SELECT sha256, role FROM credentials WHERE id = ? AND "
 				   "revoked_at IS NULL");
-	if (!st || sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC) != SQLITE_OK) {
+	if (!st || sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
 		rc = dberr(s, err, "credential lookup");
 		goto out;
 	}
 	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		snprintf(id, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(sha256, sqlite3_column_blob(st, 0), 32);
 		snprintf(role, 160, "%s", (const char *)sqlite3_column_text(st, 1));
 		rc = PPML_OK;
 	} else {
-		rc = r == SQLITE_DONE ? ppml_err_set(err, PPML_E_NOTFOUND, "unknown credential")
-				      : dberr(s, err, "credential lookup");
+		rc = r == SQLITE_ROW || r == SQLITE_DONE
+			     ? ppml_err_set(err, PPML_E_NOTFOUND, "unknown credential")
+			     : dberr(s, err, "credential lookup");
 	}
 out:
 	sqlite3_finalize(st);
