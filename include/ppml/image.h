@@ -99,9 +99,13 @@ struct ppml_image_result {
 ppml_status ppml_image_build(const struct ppml_image_build_opts *o, struct ppml_image_result *res,
 			     struct ppml_err *err) PPML_WARN_UNUSED;
 
+struct ppml_policy;
+
 /* What `verify` expects.  Unset fields are not checked; at least one of
- * mrenclave or mrsigner must be set. */
+ * mrenclave, mrsigner or policy must be set.  A policy (ppml/policy.h)
+ * contributes its identities (any entry may match) and allow_debug. */
 struct ppml_image_expect {
+	const struct ppml_policy *policy;
 	bool has_mrenclave;
 	uint8_t mrenclave[32];
 	bool has_mrsigner;

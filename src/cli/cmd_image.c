@@ -10,7 +10,9 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "ppml/hex.h"
+#include "ppml/file.h"
 #include "ppml/image.h"
+#include "ppml/policy.h"
 
 const char cmd_image_usage[] =
 	"usage: ppml image build --base (oci:DIR[:TAG] | docker-archive:FILE | scratch)\n"
@@ -20,8 +22,9 @@ const char cmd_image_usage[] =
 	"                        --tag NAME:TAG --output (oci:DIR[:TAG] | docker-archive:FILE)\n"
 	"                        [--json]\n"
 	"       ppml image verify (oci:DIR[:TAG] | docker-archive:FILE)\n"
-	"                        (--mrenclave HEX | --mrsigner HEX [--isvprodid N]\n"
-	"                        [--min-isvsvn N]) [--allow-debug] [--libpal PATH] [--json]\n"
+	"                        (--policy FILE | --mrenclave HEX | --mrsigner HEX\n"
+	"                        [--isvprodid N] [--min-isvsvn N]) [--allow-debug]\n"
+	"                        [--libpal PATH] [--json]\n"
 	"\n"
 	"build   packages a signed Gramine enclave into an OCI image without a Docker\n"
 	"        daemon and without the signing key: the base's layers plus one layer\n"
@@ -198,7 +201,8 @@ static int verify(int argc, char **argv)
 	struct ppml_image_ref ref;
 	struct ppml_image_verdict v;
 	struct ppml_err err = {0};
-	const char *img = NULL, *libpal = NULL;
+	const char *img = NULL, *libpal = NULL, *policy_file = NULL;
+	struct ppml_policy *pol = NULL;
 	int json = 0;
 
 	for (int i = 2; i < argc; i++) {
@@ -226,10 +230,8 @@ static int verify(int argc, char **argv)
 			e.has_min_isvsvn = true;
 		} else if (strcmp(a, "--libpal") == 0 && has) {
 			libpal = argv[++i];
-		} else if (strcmp(a, "--policy") == 0) {
-			return cli_usage_error("image", "--policy is not available yet: use "
-							"--mrenclave or --mrsigner with --isvprodid and "
-							"--min-isvsvn");
+		} else if (strcmp(a, "--policy") == 0 && has) {
+			policy_file = argv[++i];
 		} else if (!img && a[0] != '-') {
 			img = a;
 		} else {
@@ -239,13 +241,30 @@ static int verify(int argc, char **argv)
 	if (!img)
 		return cli_usage_error("image", "verify needs an image (oci:DIR[:TAG] or "
 						"docker-archive:FILE)");
-	if (!e.has_mrenclave && !e.has_mrsigner)
-		return cli_usage_error("image", "verify needs --mrenclave HEX or --mrsigner HEX");
+	if (policy_file) {
+		uint8_t *text = NULL;
+		size_t len = 0;
+		if (ppml_file_read(policy_file, PPML_POLICY_MAX_SIZE, &text, &len, &err) != PPML_OK ||
+		    ppml_policy_parse((const char *)text, len, &pol, &err) != PPML_OK) {
+			free(text);
+			ppml_err_prefix(&err, "%s: ", policy_file);
+			return cli_fail("image", &err);
+		}
+		free(text);
+		e.policy = pol;
+	}
+	if (!e.has_mrenclave && !e.has_mrsigner && !pol)
+		return cli_usage_error("image", "verify needs --policy FILE, --mrenclave HEX or "
+						"--mrsigner HEX");
 	if ((e.has_isvprodid || e.has_min_isvsvn) && !e.has_mrsigner)
 		return cli_usage_error("image", "--isvprodid / --min-isvsvn go with --mrsigner");
-	if (ppml_image_ref_parse(img, false, &ref, &err) != PPML_OK)
+	if (ppml_image_ref_parse(img, false, &ref, &err) != PPML_OK) {
+		ppml_policy_free(pol);
 		return cli_usage_error("image", "%s", err.msg);
-	if (ppml_image_verify(&ref, libpal, &e, &v, &err) != PPML_OK)
+	}
+	ppml_status vst = ppml_image_verify(&ref, libpal, &e, &v, &err);
+	ppml_policy_free(pol);
+	if (vst != PPML_OK)
 		return cli_fail("image", &err);
 	char mre[65], mrs[65];
 	ppml_hex_encode(v.mrenclave, 32, mre);

@@ -151,6 +151,18 @@ refused image_verify_refuses_swapped_sig 'signature: ENCLAVEHASH' "oci:$TMP/swap
 refused image_verify_refuses_other_mrenclave 'identity: MRENCLAVE' "oci:$TMP/a" --mrenclave "$(printf '0%.0s' $(seq 1 64))"
 refused image_verify_refuses_other_isv 'ISVSVN 2, below the minimum 3' "oci:$TMP/a" --mrsigner "$MRS" --isvprodid 5 --min-isvsvn 3
 
+t=image_verify_with_policy
+bad=""
+printf 'identities = [{ mrsigner = "%s", isvprodid = 5, min_isvsvn = 2 }]\n' "$MRS" >"$TMP/pol.toml"
+"$PPML" image verify "oci:$TMP/a" --policy "$TMP/pol.toml" --libpal "$E/libpal.so" >/dev/null 2>"$TMP/err" || bad="$bad accept($(cat "$TMP/err"))"
+printf 'identities = [{ mrsigner = "%s", isvprodid = 5, min_isvsvn = 3 }]\n' "$MRS" >"$TMP/pol2.toml"
+"$PPML" image verify "oci:$TMP/a" --policy "$TMP/pol2.toml" --libpal "$E/libpal.so" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "matches none of the policy's 1 identities" "$TMP/err" || bad="$bad refuse($rc)"
+printf 'identities = [{ mrenclave = "%s" }]\nallow_bogus = 1\n' "$MRE" >"$TMP/pol3.toml"
+"$PPML" image verify "oci:$TMP/a" --policy "$TMP/pol3.toml" --libpal "$E/libpal.so" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc = 3 ] && grep -q 'allow_bogus: unknown key' "$TMP/err" || bad="$bad bad-policy($rc)"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
 t=image_verify_debug_needs_allow_debug
 bad=""
 "$PPML" image build --base scratch --enclave "$TMP/dbg" --libpal "$TMP/dbg/libpal.so" --tag d:1 --output "oci:$TMP/dbgimg" >/dev/null 2>&1 || bad="$bad build"

@@ -16,6 +16,7 @@
 #include "ppml/file.h"
 #include "ppml/hex.h"
 #include "ppml/identity.h"
+#include "ppml/policy.h"
 
 #define GRAMINE_PAL_IN_IMAGE "usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so"
 
@@ -468,9 +469,9 @@ ppml_status ppml_image_verify(const struct ppml_image_ref *img, const char *libp
 
 	memset(v, 0, sizeof(*v));
 	v->ok = true;
-	if (!e->has_mrenclave && !e->has_mrsigner)
+	if (!e->has_mrenclave && !e->has_mrsigner && !e->policy)
 		return ppml_err_set(err, PPML_E_INPUT,
-				    "expected identity: give an MRENCLAVE or an MRSIGNER");
+				    "expected identity: give an MRENCLAVE, an MRSIGNER or a policy");
 	if ((rc = img_local_open(img, &im, err)) != PPML_OK)
 		return rc;
 	snprintf(v->manifest_digest, sizeof(v->manifest_digest), "%s", im.manifest_digest);
@@ -605,7 +606,21 @@ ppml_status ppml_image_verify(const struct ppml_image_ref *img, const char *libp
 		reason(v, "identity: ISVPRODID %u, expected %u", id->isvprodid, e->isvprodid);
 	if (e->has_min_isvsvn && id->isvsvn < e->min_isvsvn)
 		reason(v, "identity: ISVSVN %u, below the minimum %u", id->isvsvn, e->min_isvsvn);
-	if (id->debug && !e->allow_debug)
+	if (e->policy) {
+		const struct ppml_policy *p = e->policy;
+		bool any = false;
+		for (size_t i = 0; i < p->n_identities && !any; i++) {
+			const struct ppml_policy_identity *pi = &p->identities[i];
+			any = (!pi->has_mrenclave || !CRYPTO_memcmp(pi->mrenclave, id->mrenclave, 32)) &&
+			      (!pi->has_mrsigner ||
+			       (!CRYPTO_memcmp(pi->mrsigner, id->mrsigner, 32) &&
+				pi->isvprodid == id->isvprodid && id->isvsvn >= pi->min_isvsvn));
+		}
+		if (!any)
+			reason(v, "identity: matches none of the policy's %zu identities",
+			       p->n_identities);
+	}
+	if (id->debug && !e->allow_debug && !(e->policy && e->policy->allow_debug))
 		reason(v, "identity: a DEBUG enclave (its memory is readable by the host)");
 	const char *lm = label(&im, PPML_LABEL_MRENCLAVE), *ls = label(&im, PPML_LABEL_MRSIGNER);
 	ppml_hex_encode(id->mrenclave, 32, a);
