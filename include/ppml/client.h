@@ -13,6 +13,7 @@
 #ifndef PPML_CLIENT_H
 #define PPML_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,34 @@ const char *ppml_quote_source_name(enum ppml_quote_source s);
 ppml_status ppml_client_get_quote(const char *dev_root, const uint8_t report_data[64],
 				  uint8_t **quote, size_t *quote_len, enum ppml_quote_source *src,
 				  struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* ---- attesting to `ppml serve` ---- */
+
+struct json_t;
+
+struct ppml_attest_opts {
+	const char *service;          /* https://HOST:PORT */
+	const char *cacert;           /* PEM CA for the service's certificate; NULL: system */
+	const char *policy;           /* the policy name */
+	const char *aud;              /* the token audience; NULL: the service decides */
+	const uint8_t *runtime_data;  /* bound into REPORTDATA too; may be NULL */
+	size_t runtime_data_len;
+	const char *dev_root;         /* tests: stands in for /dev/attestation */
+};
+
+struct ppml_attest_result {
+	bool accepted;
+	char *token;                  /* when accepted (malloc'ed) */
+	struct json_t *response;      /* the service's answer (checks, reasons, verdict) */
+	enum ppml_quote_source source;
+};
+void ppml_attest_result_cleanup(struct ppml_attest_result *r);
+
+/* Gets a nonce, binds it (and the runtime data) into REPORTDATA
+ * ("ppml-attest-v1"), gets a quote from the quote source above, and posts
+ * it.  PPML_OK with accepted false when the service refused (the response
+ * says why); an error status when no verdict was obtained. */
+ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
+			       struct ppml_err *err) PPML_WARN_UNUSED;
 
 #endif

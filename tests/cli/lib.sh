@@ -5,7 +5,7 @@ set -u
 : "${PPML:?run through tests/run-tests}"
 TMP=$(mktemp -d)
 SRV_PID="" SRV_RC="" PORT=""
-trap 'stop_server; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+trap 'stop_services; stop_server; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 # start_server ARGS...: starts build/tests/pccs-server (a loopback PCCS) with ARGS,
 # sets SRV_PID and PORT; false when it did not come up.
@@ -62,5 +62,30 @@ copy_vector() {
 			echo "$f_sha  $2/$f_path" | sha256sum -c --quiet || return 1
 		done
 	fi
+}
+
+
+# ppml serve instances for service tests: serve NAME ARGS... starts one on a
+# loopback port with state in $S (plain HTTP unless --tls-cert, no metrics
+# unless --metrics-listen) and sets URL_NAME and PID_NAME; stop_services
+# stops them all (also on exit).
+SVC_PIDS=""
+stop_services() { for p in $SVC_PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; SVC_PIDS=""; }
+
+# serve NAME ARGS...: starts ppml serve in the background; sets URL_<NAME>.
+serve() {
+	local name=$1; shift
+	local extra=()
+	rm -f "$TMP/$name.port"
+	case " $* " in *" --metrics-listen "*) ;; *) extra+=(--metrics-listen off) ;; esac
+	case " $* " in *" --tls-cert "*) ;; *) extra+=(--insecure-http) ;; esac
+	"$PPML" serve --state-dir "$S" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
+		2>>"$TMP/$name.log" &
+	local pid=$!
+	SVC_PIDS="$SVC_PIDS $pid"
+	eval "PID_$name=$pid"
+	for _ in $(seq 1 250); do [ -s "$TMP/$name.port" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.02; done
+	[ -s "$TMP/$name.port" ] || { echo "serve $name did not start: $(cat "$TMP/$name.log")" >&2; return 1; }
+	eval "URL_$name=http://127.0.0.1:$(cat "$TMP/$name.port")"
 }
 

@@ -10,27 +10,6 @@ S=$TMP/state
 PKI=$TMP/pki
 MRE=$(printf 'ab%.0s' $(seq 1 32))
 MRS=$(printf 'cd%.0s' $(seq 1 32))
-SVC_PIDS=""
-stop_services() { for p in $SVC_PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; SVC_PIDS=""; }
-trap 'stop_services; stop_server; rm -rf "$TMP"' EXIT
-
-# serve NAME ARGS...: starts ppml serve in the background; sets URL_<NAME>.
-serve() {
-	local name=$1; shift
-	local extra=()
-	rm -f "$TMP/$name.port"
-	case " $* " in *" --metrics-listen "*) ;; *) extra+=(--metrics-listen off) ;; esac
-	case " $* " in *" --tls-cert "*) ;; *) extra+=(--insecure-http) ;; esac
-	"$PPML" serve --state-dir "$S" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
-		2>>"$TMP/$name.log" &
-	local pid=$!
-	SVC_PIDS="$SVC_PIDS $pid"
-	eval "PID_$name=$pid"
-	for _ in $(seq 1 250); do [ -s "$TMP/$name.port" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.02; done
-	[ -s "$TMP/$name.port" ] || { echo "serve $name did not start: $(cat "$TMP/$name.log")" >&2; return 1; }
-	eval "URL_$name=http://127.0.0.1:$(cat "$TMP/$name.port")"
-}
-
 # attest URL POLICY [sim-quote args...]: a fresh nonce, REPORTDATA bound to it,
 # a simulated quote of the identity given, POST /v1/attest; the response in
 # $TMP/resp.json and the HTTP status in $TMP/status.

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The attestation client (include/ppml/client.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "ppml/client.h"
+#include "ppml/httpc.h"
+#include "ppml/limits.h"
+#include "ppml/service.h"
+
+void ppml_attest_result_cleanup(struct ppml_attest_result *r)
+{
+	if (!r)
+		return;
+	free(r->token);
+	json_decref(r->response);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *b64(const uint8_t *p, size_t n)
+{
+	char *s = malloc(4 * ((n + 2) / 3) + 1);
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	return s;
+}
+
+ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
+			       struct ppml_err *err)
+{
+	struct ppml_httpc_opts ho = {.cacert = o->cacert};
+	struct ppml_httpc_resp r = {0};
+	char url[2200];
+	uint8_t nonce[80], rd[64] = {0}, *quote = NULL;
+	size_t nl = 0, ql = 0;
+	json_t *j = NULL, *req = NULL;
+	char *body = NULL, *qb = NULL, *rdb = NULL;
+	ppml_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!o->service || !o->policy || strlen(o->service) > 2048)
+		return ppml_err_set(err, PPML_E_INPUT, "attest: a service URL and a policy are needed");
+	size_t ul = strlen(o->service);
+	while (ul && o->service[ul - 1] == '/')
+		ul--;
+	snprintf(url, sizeof(url), "%.*s/v1/attest/nonce", (int)ul, o->service);
+	if ((rc = ppml_httpc_request("POST", url, "application/json", "{}", 2, &ho, &r, err)) !=
+	    PPML_OK)
+		return rc;
+	j = r.status == 200 ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
+	const char *ns = json_string_value(json_object_get(j, "nonce"));
+	int n = ns && strlen(ns) <= 100 ? EVP_DecodeBlock(nonce, (const unsigned char *)ns,
+							   (int)strlen(ns))
+					 : -1;
+	if (n < 0) {
+		rc = ppml_err_set(err, PPML_E_IO, "POST %s: HTTP %ld, no nonce in the answer", url,
+				  r.status);
+		goto out;
+	}
+	/* EVP_DecodeBlock counts padding as zero bytes. */
+	nl = (size_t)n - (ns[strlen(ns) - 1] == '=') - (strlen(ns) > 1 && ns[strlen(ns) - 2] == '=');
+	ppml_report_data_binding(PPML_BIND_ATTEST, nonce, nl, o->runtime_data, o->runtime_data_len,
+				 rd);
+	if ((rc = ppml_client_get_quote(o->dev_root, rd, &quote, &ql, &out->source, err)) != PPML_OK)
+		goto out;
+	qb = b64(quote, ql);
+	rdb = o->runtime_data_len ? b64(o->runtime_data, o->runtime_data_len) : NULL;
+	req = json_pack("{s:s, s:s, s:s}", "quote", qb ? qb : "", "nonce", ns, "policy", o->policy);
+	if (o->aud)
+		json_object_set_new(req, "aud", json_string(o->aud));
+	if (rdb)
+		json_object_set_new(req, "runtime_data", json_string(rdb));
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	if (!qb || !body) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		goto out;
+	}
+	ppml_httpc_resp_free(&r);
+	snprintf(url, sizeof(url), "%.*s/v1/attest", (int)ul, o->service);
+	if ((rc = ppml_httpc_request("POST", url, "application/json", body, strlen(body), &ho, &r,
+				     err)) != PPML_OK)
+		goto out;
+	json_decref(j);
+	j = json_loadb((const char *)r.body, r.len, 0, NULL);
+	const char *result = json_string_value(json_object_get(j, "result"));
+	if ((r.status != 200 && r.status != 403) || !result) {
+		const char *m = json_string_value(json_object_get(json_object_get(j, "error"),
+								  "message"));
+		rc = ppml_err_set(err, PPML_E_IO, "POST %s: HTTP %ld: %s", url, r.status,
+				  m ? m : "no verdict in the answer");
+		goto out;
+	}
+	out->accepted = r.status == 200 && !strcmp(result, "accepted");
+	const char *tok = json_string_value(json_object_get(j, "token"));
+	if (out->accepted && (!tok || !(out->token = strdup(tok)))) {
+		rc = ppml_err_set(err, PPML_E_IO, "POST %s: accepted without a token", url);
+		out->accepted = false;
+		goto out;
+	}
+	out->response = j;
+	j = NULL;
+	rc = PPML_OK;
+out:
+	ppml_httpc_resp_free(&r);
+	json_decref(j);
+	json_decref(req);
+	free(body);
+	free(qb);
+	free(rdb);
+	free(quote);
+	return rc;
+}
