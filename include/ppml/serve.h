@@ -14,6 +14,8 @@
  *   token-sim.key  P-256 key signing verdicts on simulated quotes (0600)
  *   nonce.key      32-byte HMAC key of the stateless nonces (0600)
  *   ppml.db        the SQLite store (default --db)
+ *   retired/KID.pem, KID.until  token keys replaced by a rotation: still in
+ *                  the JWKS until their last token has expired
  */
 #ifndef PPML_SERVE_H
 #define PPML_SERVE_H
@@ -54,6 +56,14 @@ struct ppml_serve_config {
 ppml_status ppml_serve_init(const char *state_dir, const char *db,
 			    char admin_secret[PPML_CREDENTIAL_LEN + 1],
 			    struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* Replaces token.key with a new key; the old one is kept (public part in the
+ * JWKS) for keep_s seconds, the longest lifetime of a token it signed.  Takes
+ * effect when the service (re)starts.  Audited.  new_kid/old_kid receive
+ * the key ids. */
+ppml_status ppml_serve_rotate_token_key(const char *state_dir, const char *db, int64_t keep_s,
+					char old_kid[97], char new_kid[97],
+					struct ppml_err *err) PPML_WARN_UNUSED;
 
 struct ppml_service;
 ppml_status ppml_serve_start(const struct ppml_serve_config *c, struct ppml_service **out,

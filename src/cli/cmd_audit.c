@@ -73,6 +73,23 @@ int cmd_audit(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The service's keys, and the retired ones its log lists (same trust:
+	 * both come from the service). */
+	json_t *all = json_object_get(keys, "keys");
+	json_t *lk = json_object_get(log, "keys"), *k;
+	size_t ki;
+	json_array_foreach(lk, ki, k)
+	{
+		const char *kid = json_string_value(json_object_get(k, "kid"));
+		bool have = false;
+		json_t *x;
+		size_t xi;
+		json_array_foreach(all, xi, x)
+		have = have || (kid && json_string_value(json_object_get(x, "kid")) &&
+				!strcmp(kid, json_string_value(json_object_get(x, "kid"))));
+		if (!have && json_is_array(all))
+			json_array_append(all, k);
+	}
 	kt = json_dumps(keys, JSON_COMPACT);
 	if (!kt || ppml_jwks_parse(kt, strlen(kt), &jwks, NULL, &err) != PPML_OK) {
 		rc = cli_fail("audit", &err);

@@ -14,6 +14,7 @@
 
 const char cmd_serve_usage[] =
 	"usage: ppml serve --init --state-dir DIR [--db URL]\n"
+	"       ppml serve --rotate-token-key --state-dir DIR [--keep SECONDS] [--db URL]\n"
 	"       ppml serve [--config FILE] --state-dir DIR [--listen ADDR:PORT]\n"
 	"                  (--tls-cert FILE --tls-key FILE | --insecure-http) [--db URL]\n"
 	"                  [--pccs-url URL [--pccs-cacert FILE]] [--collateral-dir DIR]...\n"
@@ -33,6 +34,9 @@ const char cmd_serve_usage[] =
 	"\n"
 	"  --init             create DIR's keys and database and the first admin\n"
 	"                     credential, print the credential once, and exit\n"
+	"  --rotate-token-key replace the token signing key; the old one stays in the\n"
+	"                     JWKS for --keep seconds (default 86400, the longest\n"
+	"                     --token-ttl); restart the service to use the new key\n"
 	"  --config FILE      settings as TOML (the long option names with '_' for '-';\n"
 	"                     collateral_dir may be an array); flags override it\n"
 	"  --listen A:P       default 127.0.0.1:8443\n"
@@ -69,7 +73,8 @@ struct settings {
 	size_t n_owned;
 	const char *port_file;
 	const char *config;
-	bool init;
+	bool init, rotate;
+	const char *keep;
 };
 
 static const char *keep(struct settings *st, const char *s)
@@ -212,6 +217,10 @@ int cmd_serve(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--init")) {
 			st.init = true;
+		} else if (!strcmp(a, "--rotate-token-key")) {
+			st.rotate = true;
+		} else if (!strcmp(a, "--keep") && i + 1 < argc) {
+			st.keep = argv[++i];
 		} else if (!strcmp(a, "--insecure-http")) {
 			st.c.insecure_http = true;
 		} else if (!strcmp(a, "--config") && i + 1 < argc) {
@@ -233,6 +242,23 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (!st.c.state_dir) {
 		rc = cli_usage_error("serve", "--state-dir DIR is required");
+		goto out;
+	}
+	if (st.rotate) {
+		long long keep = 86400;
+		char oldk[97], newk[97];
+		if (st.keep && !num(st.keep, 1, 30 * 86400, &keep)) {
+			rc = cli_usage_error("serve", "--keep %s: expected 1..2592000 seconds", st.keep);
+			goto out;
+		}
+		if (ppml_serve_rotate_token_key(st.c.state_dir, st.c.db, keep, oldk, newk, &err) !=
+		    PPML_OK) {
+			rc = cli_fail("serve", &err);
+			goto out;
+		}
+		fprintf(stderr, "ppml serve: token key rotated: new kid %s; the old kid %s stays in "
+				"the JWKS for %lld s; restart the service to sign with the new key\n",
+			newk, oldk, keep);
 		goto out;
 	}
 	if (st.init) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The attestation service (include/ppml/serve.h) on the HTTP layer. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -42,8 +43,14 @@
 static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 #define NB (sizeof(BUCKETS) / sizeof(BUCKETS[0]))
 
+#define MAX_RETIRED 16
+
 struct ppml_service {
 	struct ppml_serve_config c;
+	EVP_PKEY *retired[MAX_RETIRED];
+	char retired_kid[MAX_RETIRED][PPML_JWT_KID_MAX + 1];
+	bool retired_live[MAX_RETIRED];    /* still in the JWKS (tokens may be valid) */
+	size_t n_retired;
 	char issuer[256];
 	EVP_PKEY *tok_key, *sim_key;
 	char tok_kid[PPML_JWT_KID_MAX + 1], sim_kid[PPML_JWT_KID_MAX + 1];
@@ -68,6 +75,11 @@ struct ppml_service {
 
 static const char *const CHECKS[] = {"signature_chain", "collateral", "tcb", "debug",
 				     "identity", "nonce", "report_data"};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
 
 /* ---- keys in the state directory ---- */
 
@@ -174,12 +186,103 @@ ppml_status ppml_serve_init(const char *state_dir, const char *db,
 	return rc;
 }
 
-/* ---- helpers ---- */
-
-static int64_t now_s(void)
+static ppml_status load_retired(struct ppml_service *s, struct ppml_err *err)
 {
-	return (int64_t)time(NULL);
+	char dir[4200];
+	ppml_status rc = path_of(s->c.state_dir, "retired", dir, sizeof(dir), err);
+	DIR *d = rc == PPML_OK ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)) && s->n_retired < MAX_RETIRED) {
+		size_t n = strlen(de->d_name);
+		if (n < 7 || strcmp(de->d_name + n - 6, ".until") != 0)
+			continue;
+		char kid[PPML_JWT_KID_MAX + 1], up[4400], name[200];
+		uint8_t *txt = NULL;
+		size_t tl = 0;
+		snprintf(kid, sizeof(kid), "%.*s", (int)(n - 6), de->d_name);
+		snprintf(up, sizeof(up), "%s/%s", dir, de->d_name);
+		if (ppml_file_read(up, 64, &txt, &tl, NULL) != PPML_OK)
+			continue;
+		long long until = atoll((const char *)txt);
+		free(txt);
+		EVP_PKEY *k = NULL;
+		snprintf(name, sizeof(name), "retired/%s.pem", kid);
+		if (load_key(s->c.state_dir, name, &k, err) != PPML_OK) {
+			closedir(d);
+			return err->code;
+		}
+		s->retired[s->n_retired] = k;
+		/* Out of the JWKS once every token it signed has expired; kept for
+		 * the audit checkpoints it signed. */
+		s->retired_live[s->n_retired] = until > now_s();
+		snprintf(s->retired_kid[s->n_retired], sizeof(s->retired_kid[0]), "%s", kid);
+		s->n_retired++;
+	}
+	if (d)
+		closedir(d);
+	return PPML_OK;
 }
+
+ppml_status ppml_serve_rotate_token_key(const char *state_dir, const char *db, int64_t keep_s,
+					char old_kid[97], char new_kid[97], struct ppml_err *err)
+{
+	char cur[4200], rdir[4200], dst[4400], until[4400], dburl[4300], txt[32];
+	EVP_PKEY *old = NULL, *nk = NULL;
+	struct ppml_store *st = NULL;
+	ppml_status rc;
+
+	if ((rc = load_key(state_dir, "token.key", &old, err)) != PPML_OK ||
+	    (rc = ppml_jwk_thumbprint(old, NULL, old_kid, err)) != PPML_OK ||
+	    (rc = path_of(state_dir, "token.key", cur, sizeof(cur), err)) != PPML_OK ||
+	    (rc = path_of(state_dir, "retired", rdir, sizeof(rdir), err)) != PPML_OK)
+		goto out;
+	if (mkdir(rdir, 0700) != 0 && errno != EEXIST) {
+		rc = ppml_err_set(err, PPML_E_IO, "%s: %s", rdir, strerror(errno));
+		goto out;
+	}
+	snprintf(dst, sizeof(dst), "%s/%s.pem", rdir, old_kid);
+	snprintf(until, sizeof(until), "%s/%s.until", rdir, old_kid);
+	int n = snprintf(txt, sizeof(txt), "%lld\n", (long long)(now_s() + keep_s));
+	if ((rc = ppml_file_write_atomic(until, txt, (size_t)n, 0600, 0, err)) != PPML_OK)
+		goto out;
+	/* The old key vouches for the chain up to the rotation. */
+	if (!db) {
+		snprintf(dburl, sizeof(dburl), "sqlite:%s/ppml.db", state_dir);
+		db = dburl;
+	}
+	if ((rc = ppml_store_open(db, &st, err)) != PPML_OK)
+		goto out;
+	{
+		json_t *b = json_pack("{s:s, s:I}", "old_kid", old_kid, "old_key_kept_s",
+				      (json_int_t)keep_s);
+		uint64_t seq;
+		uint8_t h[32];
+		char sig[90];
+		rc = ppml_store_audit_append(st, "token_key_rotate", b, now_s(), &seq, h, err);
+		json_decref(b);
+		if (rc == PPML_OK)
+			rc = ppml_audit_sign_checkpoint(old, seq, h, sig, err);
+		if (rc == PPML_OK)
+			rc = ppml_store_checkpoint_add(st, seq, h, now_s(), old_kid, sig, err);
+		if (rc != PPML_OK)
+			goto out;
+	}
+	if (rename(cur, dst) != 0) {
+		rc = ppml_err_set(err, PPML_E_IO, "%s: %s", cur, strerror(errno));
+		goto out;
+	}
+	if ((rc = write_key(state_dir, "token.key", err)) != PPML_OK ||
+	    (rc = load_key(state_dir, "token.key", &nk, err)) != PPML_OK ||
+	    (rc = ppml_jwk_thumbprint(nk, NULL, new_kid, err)) != PPML_OK)
+		goto out;
+out:
+	ppml_store_close(st);
+	EVP_PKEY_free(old);
+	EVP_PKEY_free(nk);
+	return rc;
+}
+
+/* ---- helpers ---- */
 
 static json_t *b64j(const uint8_t *p, size_t n)
 {
@@ -544,6 +647,11 @@ static void h_jwks(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *re
 	resp->status = 200;
 	resp->json = json_pack("{s:[o, o]}", "keys", ppml_jwk_public(s->tok_key, s->tok_kid),
 			       ppml_jwk_public(s->sim_key, s->sim_kid));
+	/* Rotated-out keys verify the tokens they signed until those expire. */
+	for (size_t i = 0; i < s->n_retired; i++)
+		if (s->retired_live[i])
+			json_array_append_new(json_object_get(resp->json, "keys"),
+					      ppml_jwk_public(s->retired[i], s->retired_kid[i]));
 }
 
 static void h_healthz(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
@@ -750,9 +858,13 @@ static void h_audit(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *r
 		ppml_http_error(resp, 503, "unavailable", "the database is unavailable");
 		return;
 	}
+	/* Every key that ever signed a checkpoint, retired ones included. */
+	json_t *keys = json_pack("[o]", ppml_jwk_public(s->tok_key, s->tok_kid));
+	for (size_t i = 0; i < s->n_retired; i++)
+		json_array_append_new(keys, ppml_jwk_public(s->retired[i], s->retired_kid[i]));
 	resp->status = 200;
-	resp->json = json_pack("{s:o, s:o, s:{s:I, s:o}}", "entries", e, "checkpoints", c, "head",
-			       "seq", (json_int_t)seq, "hash", hexj(h, 32));
+	resp->json = json_pack("{s:o, s:o, s:{s:I, s:o}, s:o}", "entries", e, "checkpoints", c,
+			       "head", "seq", (json_int_t)seq, "hash", hexj(h, 32), "keys", keys);
 }
 
 static void h_self_quote(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
@@ -951,6 +1063,8 @@ void ppml_serve_stop(struct ppml_service *s)
 	ppml_store_close(s->store);
 	EVP_PKEY_free(s->tok_key);
 	EVP_PKEY_free(s->sim_key);
+	for (size_t i = 0; i < s->n_retired; i++)
+		EVP_PKEY_free(s->retired[i]);
 	OPENSSL_cleanse(s->nonce_key, sizeof(s->nonce_key));
 	if (s->tls_key_pem) {
 		OPENSSL_cleanse(s->tls_key_pem, s->tls_key_len);
@@ -998,6 +1112,7 @@ ppml_status ppml_serve_start(const struct ppml_serve_config *c, struct ppml_serv
 	    (rc = load_key(c->state_dir, "token-sim.key", &s->sim_key, err)) != PPML_OK ||
 	    (rc = ppml_jwk_thumbprint(s->tok_key, NULL, s->tok_kid, err)) != PPML_OK ||
 	    (rc = ppml_jwk_thumbprint(s->sim_key, "sim-", s->sim_kid, err)) != PPML_OK ||
+	    (rc = load_retired(s, err)) != PPML_OK ||
 	    (rc = path_of(c->state_dir, "nonce.key", p, sizeof(p), err)) != PPML_OK ||
 	    (rc = ppml_file_read(p, 64, &nk, &nkl, err)) != PPML_OK)
 		goto fail;
