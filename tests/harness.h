@@ -21,7 +21,7 @@
 
 static int harness_failed_now;
 static int harness_skipped_now;
-static char harness_msg[1024];
+static char harness_msg[2048];
 static int harness_failures;
 
 #define TEST(name) static void name(void)

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Encrypted files (include/ppml/envelope.h): the STREAM construction with
+ * AES-256-GCM over 64 KiB segments. */
+#include "ppml/envelope.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define HDR_MAX (8 + 1 + 2 + PPML_ENC_MAX_NAME + 4 + 2 + PPML_ENC_MAX_WRAPPED + 7 + 4)
+
+static size_t header_bytes(const struct ppml_enc_header *h, uint8_t out[HDR_MAX])
+{
+	size_t n = 0, nl = strlen(h->key_name);
+	memcpy(out, PPML_ENC_MAGIC, 8);
+	n = 8;
+	out[n++] = PPML_ENC_VERSION;
+	out[n++] = (uint8_t)(nl >> 8);
+	out[n++] = (uint8_t)nl;
+	memcpy(out + n, h->key_name, nl);
+	n += nl;
+	for (int i = 3; i >= 0; i--)
+		out[n++] = (uint8_t)(h->key_version >> (8 * i));
+	out[n++] = (uint8_t)(h->wrapped_len >> 8);
+	out[n++] = (uint8_t)h->wrapped_len;
+	memcpy(out + n, h->wrapped, h->wrapped_len);
+	n += h->wrapped_len;
+	memcpy(out + n, h->prefix, 7);
+	n += 7;
+	for (int i = 3; i >= 0; i--)
+		out[n++] = (uint8_t)(h->segment >> (8 * i));
+	return n;
+}
+
+static bool read_full(int fd, uint8_t *p, size_t n, size_t *got)
+{
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = read(fd, p + *got, n - *got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return false;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return true;
+}
+
+static bool write_full(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* Parses the header from an open file; hb receives its bytes (the AAD). */
+static ppml_status parse_header(int fd, const char *path, struct ppml_enc_header *h,
+				uint8_t hb[HDR_MAX], size_t *hl, struct ppml_err *err)
+{
+	uint8_t b[4];
+	size_t got, n = 0;
+	memset(h, 0, sizeof(*h));
+#define NEED(k, what)                                                                         \
+	if (!read_full(fd, hb + n, (k), &got) || got != (k))                                   \
+		return ppml_err_set(err, PPML_E_INPUT, "%s: truncated header (%s at offset %zu)", \
+				    path, what, n);                                            \
+	n += (k);
+	NEED(9, "magic and version");
+	if (memcmp(hb, PPML_ENC_MAGIC, 8) != 0)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "%s: not a ppml encrypted file (no PPMLENC1 magic)", path);
+	if (hb[8] != PPML_ENC_VERSION)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "%s: format version %u at offset 8: this ppml reads version %u",
+				    path, hb[8], PPML_ENC_VERSION);
+	NEED(2, "key name length");
+	size_t nl = (size_t)hb[n - 2] << 8 | hb[n - 1];
+	if (nl == 0 || nl > PPML_ENC_MAX_NAME)
+		return ppml_err_set(err, PPML_E_INPUT, "%s: key name length %zu at offset 9", path,
+				    nl);
+	NEED(nl, "key name");
+	memcpy(h->key_name, hb + n - nl, nl);
+	if (memchr(h->key_name, 0, nl))
+		return ppml_err_set(err, PPML_E_INPUT, "%s: NUL in the key name", path);
+	NEED(4, "key version");
+	memcpy(b, hb + n - 4, 4);
+	h->key_version = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	NEED(2, "wrapped key length");
+	h->wrapped_len = (size_t)hb[n - 2] << 8 | hb[n - 1];
+	if (h->wrapped_len == 0 || h->wrapped_len > PPML_ENC_MAX_WRAPPED)
+		return ppml_err_set(err, PPML_E_INPUT, "%s: wrapped key length %zu", path,
+				    h->wrapped_len);
+	NEED(h->wrapped_len, "wrapped key");
+	memcpy(h->wrapped, hb + n - h->wrapped_len, h->wrapped_len);
+	NEED(11, "nonce prefix and segment size");
+	memcpy(h->prefix, hb + n - 11, 7);
+	memcpy(b, hb + n - 4, 4);
+	h->segment = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	if (h->segment != PPML_ENC_SEGMENT)
+		return ppml_err_set(err, PPML_E_INPUT, "%s: segment size %u: expected %u", path,
+				    h->segment, PPML_ENC_SEGMENT);
+#undef NEED
+	*hl = n;
+	return PPML_OK;
+}
+
+ppml_status ppml_enc_read_header(const char *path, struct ppml_enc_header *h,
+				 struct ppml_err *err)
+{
+	uint8_t hb[HDR_MAX];
+	size_t hl;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ppml_err_set(err, errno == ENOENT ? PPML_E_NOTFOUND : PPML_E_IO, "%s: %s",
+				    path, strerror(errno));
+	ppml_status rc = parse_header(fd, path, h, hb, &hl, err);
+	close(fd);
+	return rc;
+}
+
+static void seg_nonce(const uint8_t prefix[7], uint32_t i, bool last, uint8_t nonce[12])
+{
+	memcpy(nonce, prefix, 7);
+	nonce[7] = (uint8_t)(i >> 24);
+	nonce[8] = (uint8_t)(i >> 16);
+	nonce[9] = (uint8_t)(i >> 8);
+	nonce[10] = (uint8_t)i;
+	nonce[11] = last ? 1 : 0;
+}
+
+/* One AES-256-GCM operation on a segment with a reused context. */
+static bool gcm(EVP_CIPHER_CTX *c, bool enc, const uint8_t key[32], const uint8_t nonce[12],
+		const uint8_t *aad, size_t al, const uint8_t *in, size_t n, uint8_t *out,
+		uint8_t tag[16])
+{
+	int k = 0, f = 0;
+	if (enc) {
+		return EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+		       EVP_EncryptUpdate(c, NULL, &k, aad, (int)al) == 1 &&
+		       (!n || EVP_EncryptUpdate(c, out, &k, in, (int)n) == 1) &&
+		       EVP_EncryptFinal_ex(c, out + (n ? k : 0), &f) == 1 &&
+		       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+	}
+	return EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+	       EVP_DecryptUpdate(c, NULL, &k, aad, (int)al) == 1 &&
+	       (!n || EVP_DecryptUpdate(c, out, &k, in, (int)n) == 1) &&
+	       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
+	       EVP_DecryptFinal_ex(c, out + (n ? k : 0), &f) == 1;
+}
+
+/* A temporary file beside out_path; renamed over it at the end. */
+static int open_tmp(const char *out_path, char *tmp, size_t tl, struct ppml_err *err)
+{
+	snprintf(tmp, tl, "%s.tmp-XXXXXX", out_path);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		ppml_err_set(err, PPML_E_IO, "%s: cannot create a temporary file: %s", out_path,
+			     strerror(errno));
+	else
+		fchmod(fd, 0600);
+	return fd;
+}
+
+static ppml_status finish(int fd, const char *tmp, const char *out_path, struct ppml_err *err)
+{
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		unlink(tmp);
+		return ppml_err_set(err, PPML_E_IO, "%s: %s", out_path, strerror(errno));
+	}
+	if (rename(tmp, out_path) != 0) {
+		unlink(tmp);
+		return ppml_err_set(err, PPML_E_IO, "%s: %s", out_path, strerror(errno));
+	}
+	return PPML_OK;
+}
+
+ppml_status ppml_enc_encrypt_file(const char *in_path, const char *out_path,
+				  const uint8_t key[32], struct ppml_enc_header *h,
+				  void (*progress)(void *, uint64_t, uint64_t), void *pctx,
+				  struct ppml_err *err)
+{
+	uint8_t hb[HDR_MAX], tag[16];
+	uint8_t *in = malloc(PPML_ENC_SEGMENT), *out = malloc(PPML_ENC_SEGMENT);
+	char tmp[4200];
+	int ifd = -1, ofd = -1;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	struct stat st;
+	ppml_status rc = PPML_OK;
+
+	if (!in || !out || !c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (strlen(h->key_name) == 0 || strlen(h->key_name) > PPML_ENC_MAX_NAME ||
+	    h->wrapped_len == 0 || h->wrapped_len > PPML_ENC_MAX_WRAPPED) {
+		rc = ppml_err_set(err, PPML_E_INPUT, "encrypt: a key name and a wrapped key are "
+				  "needed");
+		goto out;
+	}
+	h->segment = PPML_ENC_SEGMENT;
+	if (RAND_bytes(h->prefix, 7) != 1) {
+		rc = ppml_err_set(err, PPML_E_CRYPTO, "encrypt: no randomness");
+		goto out;
+	}
+	size_t hl = header_bytes(h, hb);
+	if ((ifd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(ifd, &st) != 0) {
+		rc = ppml_err_set(err, errno == ENOENT ? PPML_E_NOTFOUND : PPML_E_IO, "%s: %s",
+				  in_path, strerror(errno));
+		goto out;
+	}
+	if ((ofd = open_tmp(out_path, tmp, sizeof(tmp), err)) < 0) {
+		rc = PPML_E_IO;
+		goto out;
+	}
+	if (!write_full(ofd, hb, hl)) {
+		rc = ppml_err_set(err, PPML_E_IO, "%s: write: %s", out_path, strerror(errno));
+		goto out;
+	}
+	uint64_t done = 0, total = (uint64_t)st.st_size;
+	size_t got = 0;
+	if (!read_full(ifd, in, PPML_ENC_SEGMENT, &got)) {
+		rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
+		goto out;
+	}
+	for (uint32_t i = 0;; i++) {
+		/* Look one byte ahead: the last segment is the one before EOF. */
+		uint8_t probe = 0;
+		size_t ngot = 0;
+		bool last = got < PPML_ENC_SEGMENT;
+		if (!last) {
+			ssize_t k;
+			do
+				k = read(ifd, &probe, 1);
+			while (k < 0 && errno == EINTR);
+			if (k < 0) {
+				rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
+				goto out;
+			}
+			last = k == 0;
+			ngot = last ? 0 : 1;
+		}
+		uint8_t nonce[12];
+		seg_nonce(h->prefix, i, last, nonce);
+		if (!gcm(c, true, key, nonce, hb, hl, in, got, out, tag) ||
+		    !write_full(ofd, out, got) || !write_full(ofd, tag, 16)) {
+			rc = ppml_err_openssl(err, PPML_E_IO, "%s: segment %u", out_path, i);
+			goto out;
+		}
+		done += got;
+		if (progress)
+			progress(pctx, done, total);
+		if (last)
+			break;
+		if (i == UINT32_MAX) {
+			rc = ppml_err_set(err, PPML_E_LIMIT, "%s: more than 2^32 segments", in_path);
+			goto out;
+		}
+		/* The probed byte starts the next segment. */
+		in[0] = probe;
+		size_t more = 0;
+		if (!read_full(ifd, in + ngot, PPML_ENC_SEGMENT - ngot, &more)) {
+			rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
+			goto out;
+		}
+		got = ngot + more;
+	}
+	rc = finish(ofd, tmp, out_path, err);
+	ofd = -1;
+out:
+	if (ofd >= 0) {
+		close(ofd);
+		unlink(tmp);
+	}
+	if (ifd >= 0)
+		close(ifd);
+	EVP_CIPHER_CTX_free(c);
+	if (in)
+		OPENSSL_cleanse(in, PPML_ENC_SEGMENT);
+	free(in);
+	free(out);
+	return rc;
+}
+
+ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
+				  const uint8_t key[32], void (*progress)(void *, uint64_t, uint64_t),
+				  void *pctx, struct ppml_err *err)
+{
+	struct ppml_enc_header h;
+	uint8_t hb[HDR_MAX], nonce[12];
+	size_t cap = PPML_ENC_SEGMENT + 16;
+	uint8_t *buf = malloc(cap + 1), *pt = malloc(PPML_ENC_SEGMENT);
+	char tmp[4200];
+	int ifd = -1, ofd = -1;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	struct stat st;
+	size_t hl = 0;
+	ppml_status rc;
+
+	if (!buf || !pt || !c || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) {
+		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ifd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(ifd, &st) != 0) {
+		rc = ppml_err_set(err, errno == ENOENT ? PPML_E_NOTFOUND : PPML_E_IO, "%s: %s",
+				  in_path, strerror(errno));
+		goto out;
+	}
+	if ((rc = parse_header(ifd, in_path, &h, hb, &hl, err)) != PPML_OK)
+		goto out;
+	if ((ofd = open_tmp(out_path, tmp, sizeof(tmp), err)) < 0) {
+		rc = PPML_E_IO;
+		goto out;
+	}
+	uint64_t done = 0, total = st.st_size > (off_t)hl ? (uint64_t)st.st_size - hl : 0;
+	/* buf holds one segment plus one byte of look-ahead. */
+	size_t have = 0, got = 0;
+	if (!read_full(ifd, buf, cap + 1, &got)) {
+		rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
+		goto out;
+	}
+	have = got;
+	for (uint32_t i = 0;; i++) {
+		bool last = have <= cap;
+		size_t seg = last ? have : cap;
+		if (seg < 16) {
+			rc = ppml_err_set(err, PPML_E_REFUSED,
+					  "%s: truncated: segment %u is missing or cut short (the "
+					  "file ends before its final segment)",
+					  in_path, i);
+			goto out;
+		}
+		seg_nonce(h.prefix, i, last, nonce);
+		if (!gcm(c, false, key, nonce, hb, hl, buf, seg - 16, pt, buf + seg - 16)) {
+			ERR_clear_error();
+			rc = ppml_err_set(err, PPML_E_REFUSED,
+					  "%s: segment %u does not verify: the file was altered, "
+					  "truncated, reordered or spliced, or this is the wrong key",
+					  in_path, i);
+			goto out;
+		}
+		if (!write_full(ofd, pt, seg - 16)) {
+			rc = ppml_err_set(err, PPML_E_IO, "%s: write: %s", out_path, strerror(errno));
+			goto out;
+		}
+		done += seg;
+		if (progress)
+			progress(pctx, done, total);
+		if (last)
+			break;
+		/* The look-ahead byte starts the next segment. */
+		buf[0] = buf[cap];
+		if (!read_full(ifd, buf + 1, cap, &got)) {
+			rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
+			goto out;
+		}
+		have = 1 + got;
+	}
+	rc = finish(ofd, tmp, out_path, err);
+	ofd = -1;
+out:
+	if (ofd >= 0) {
+		close(ofd);
+		unlink(tmp);
+	}
+	if (ifd >= 0)
+		close(ifd);
+	EVP_CIPHER_CTX_free(c);
+	if (pt)
+		OPENSSL_cleanse(pt, PPML_ENC_SEGMENT);
+	free(pt);
+	free(buf);
+	return rc;
+}
