@@ -80,6 +80,38 @@ ppml_status ppml_store_nonce_consume(struct ppml_store *s, const uint8_t nonce_s
 				     int64_t expires_at, int64_t now, bool *first,
 				     struct ppml_err *err) PPML_WARN_UNUSED;
 
+/* ---- keys of the key service: primary keys, wrapped by the master key ---- */
+
+struct ppml_key_rec {
+	char name[129];
+	char type[32];                 /* "aes-256-gcm" or "gramine-pf" */
+	char state[16];                /* "enabled", "disabled", "destroyed" */
+	char release_policy[129];
+	uint32_t version;              /* the current (latest) version */
+	int64_t created_at;
+};
+
+/* Creates NAME with version 1 (its wrapped primary key).  PPML_E_EXISTS when
+ * the name is taken. */
+ppml_status ppml_store_key_create(struct ppml_store *s, const struct ppml_key_rec *k,
+				  const uint8_t *wrapped, size_t wrapped_len, int64_t now,
+				  struct ppml_err *err) PPML_WARN_UNUSED;
+ppml_status ppml_store_key_get(struct ppml_store *s, const char *name, struct ppml_key_rec *out,
+			       struct ppml_err *err) PPML_WARN_UNUSED;
+/* The wrapped primary key of one version (*wrapped malloc'ed). */
+ppml_status ppml_store_key_version(struct ppml_store *s, const char *name, uint32_t version,
+				   uint8_t **wrapped, size_t *wrapped_len,
+				   struct ppml_err *err) PPML_WARN_UNUSED;
+/* Adds the next version (rotation); *version receives it. */
+ppml_status ppml_store_key_add_version(struct ppml_store *s, const char *name,
+				       uint32_t expected_version, const uint8_t *wrapped,
+				       size_t wrapped_len, int64_t now, uint32_t *version,
+				       struct ppml_err *err) PPML_WARN_UNUSED;
+ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, const char *state,
+				     struct ppml_err *err) PPML_WARN_UNUSED;
+ppml_status ppml_store_key_list(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
+				struct ppml_err *err) PPML_WARN_UNUSED;
+
 /* ---- the audit log ---- */
 
 /* Appends {seq, time, kind, body} chained to the previous entry:

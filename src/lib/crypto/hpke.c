@@ -15,6 +15,7 @@
 #include <openssl/param_build.h>
 
 #include "ppml/ec.h"
+#include "ppml/keysvc.h"
 
 void ppml_hpke_ctx_cleanup(struct ppml_hpke_ctx *c)
 {
@@ -340,5 +341,32 @@ ppml_status ppml_hpke_open(struct ppml_hpke_ctx *c, const uint8_t *aad, size_t a
 	ppml_status rc = ppml_aead_open(c->key, c->key_len, nonce, aad, aad_len, ct, ct_len, pt, err);
 	if (rc == PPML_OK)
 		c->seq++;
+	return rc;
+}
+
+/* ---- the key service's release answer (ppml/keysvc.h) ---- */
+
+ppml_status ppml_release_open(EVP_PKEY *enclave_key, const char *key_name, uint32_t version,
+			      const uint8_t *nonce, size_t nonce_len,
+			      const uint8_t enc[PPML_HPKE_ENC_LEN], const uint8_t *ct, size_t ct_len,
+			      uint8_t *dk, struct ppml_err *err)
+{
+	uint8_t info[16 + 129 + 4];
+	size_t il = strlen("ppml-release-v1"), kn = strlen(key_name);
+	struct ppml_hpke_ctx c;
+	if (kn > 128)
+		return ppml_err_set(err, PPML_E_INPUT, "release: key name too long");
+	memcpy(info, "ppml-release-v1", il);
+	memcpy(info + il, key_name, kn);
+	il += kn;
+	info[il++] = (uint8_t)(version >> 24);
+	info[il++] = (uint8_t)(version >> 16);
+	info[il++] = (uint8_t)(version >> 8);
+	info[il++] = (uint8_t)version;
+	ppml_status rc = ppml_hpke_setup_receiver(PPML_HPKE_AEAD_AES256GCM, enclave_key, enc, info,
+						  il, &c, err);
+	if (rc == PPML_OK)
+		rc = ppml_hpke_open(&c, nonce, nonce_len, ct, ct_len, dk, err);
+	ppml_hpke_ctx_cleanup(&c);
 	return rc;
 }

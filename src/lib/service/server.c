@@ -34,49 +34,19 @@
 #include "ppml/store.h"
 #include "ppml/timeutil.h"
 
+#include "internal.h"
+
 #define SMALL_BODY   1024u             /* unauthenticated routes without a quote */
 #define ATTEST_BODY  (192u * 1024)     /* a 64 KiB quote in base64, and the rest */
 #define ADMIN_BODY   PPML_POLICY_MAX_SIZE
 #define MAX_RUNTIME_DATA 4096u
 
-/* Latency buckets (seconds) of the attest histogram. */
-static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
-#define NB (sizeof(BUCKETS) / sizeof(BUCKETS[0]))
-
-#define MAX_RETIRED 16
-
-struct ppml_service {
-	struct ppml_serve_config c;
-	EVP_PKEY *retired[MAX_RETIRED];
-	char retired_kid[MAX_RETIRED][PPML_JWT_KID_MAX + 1];
-	bool retired_live[MAX_RETIRED];    /* still in the JWKS (tokens may be valid) */
-	size_t n_retired;
-	char issuer[256];
-	EVP_PKEY *tok_key, *sim_key;
-	char tok_kid[PPML_JWT_KID_MAX + 1], sim_kid[PPML_JWT_KID_MAX + 1];
-	uint8_t nonce_key[32];
-	struct ppml_store *store;
-	struct ppml_dcap_verifier *verifier;
-	struct ppml_pccs_client *pccs;
-	struct ppml_pccs_cache *cache;
-	struct ppml_collateral_source *coll;
-	struct ppml_http_server *http, *metrics;
-	char *tls_cert_pem, *tls_key_pem;
-	size_t tls_key_len;
-	pthread_mutex_t ckpt_lock;
-	time_t last_ckpt;
-	uint64_t last_ckpt_seq;
-	/* metrics */
-	atomic_ulong req_total, req_4xx, req_5xx;
-	atomic_ulong accepted, refused, by_check[7];
-	atomic_ulong hist[NB + 1];
-	atomic_ulong hist_sum_us;
-};
+const double BUCKETS[NB] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
 static const char *const CHECKS[] = {"signature_chain", "collateral", "tcb", "debug",
 				     "identity", "nonce", "report_data"};
 
-static int64_t now_s(void)
+int64_t svc_now(void)
 {
 	return (int64_t)time(NULL);
 }
@@ -165,6 +135,16 @@ ppml_status ppml_serve_init(const char *state_dir, const char *db,
 		OPENSSL_cleanse(nk, 32);
 		return rc;
 	}
+	/* The master key of the key service: wraps every primary key. */
+	if (RAND_bytes(nk, 32) != 1) {
+		OPENSSL_cleanse(nk, 32);
+		return ppml_err_set(err, PPML_E_CRYPTO, "no randomness");
+	}
+	if ((rc = path_of(state_dir, "master.key", p, sizeof(p), err)) != PPML_OK ||
+	    (rc = ppml_file_write_atomic(p, nk, 32, 0600, 1, err)) != PPML_OK) {
+		OPENSSL_cleanse(nk, 32);
+		return rc;
+	}
 	OPENSSL_cleanse(nk, 32);
 	if (!db) {
 		snprintf(dburl, sizeof(dburl), "sqlite:%s/ppml.db", state_dir);
@@ -214,7 +194,7 @@ static ppml_status load_retired(struct ppml_service *s, struct ppml_err *err)
 		s->retired[s->n_retired] = k;
 		/* Out of the JWKS once every token it signed has expired; kept for
 		 * the audit checkpoints it signed. */
-		s->retired_live[s->n_retired] = until > now_s();
+		s->retired_live[s->n_retired] = until > svc_now();
 		snprintf(s->retired_kid[s->n_retired], sizeof(s->retired_kid[0]), "%s", kid);
 		s->n_retired++;
 	}
@@ -242,7 +222,7 @@ ppml_status ppml_serve_rotate_token_key(const char *state_dir, const char *db, i
 	}
 	snprintf(dst, sizeof(dst), "%s/%s.pem", rdir, old_kid);
 	snprintf(until, sizeof(until), "%s/%s.until", rdir, old_kid);
-	int n = snprintf(txt, sizeof(txt), "%lld\n", (long long)(now_s() + keep_s));
+	int n = snprintf(txt, sizeof(txt), "%lld\n", (long long)(svc_now() + keep_s));
 	if ((rc = ppml_file_write_atomic(until, txt, (size_t)n, 0600, 0, err)) != PPML_OK)
 		goto out;
 	/* The old key vouches for the chain up to the rotation. */
@@ -258,12 +238,12 @@ ppml_status ppml_serve_rotate_token_key(const char *state_dir, const char *db, i
 		uint64_t seq;
 		uint8_t h[32];
 		char sig[90];
-		rc = ppml_store_audit_append(st, "token_key_rotate", b, now_s(), &seq, h, err);
+		rc = ppml_store_audit_append(st, "token_key_rotate", b, svc_now(), &seq, h, err);
 		json_decref(b);
 		if (rc == PPML_OK)
 			rc = ppml_audit_sign_checkpoint(old, seq, h, sig, err);
 		if (rc == PPML_OK)
-			rc = ppml_store_checkpoint_add(st, seq, h, now_s(), old_kid, sig, err);
+			rc = ppml_store_checkpoint_add(st, seq, h, svc_now(), old_kid, sig, err);
 		if (rc != PPML_OK)
 			goto out;
 	}
@@ -284,7 +264,7 @@ out:
 
 /* ---- helpers ---- */
 
-static json_t *b64j(const uint8_t *p, size_t n)
+json_t *svc_b64j(const uint8_t *p, size_t n)
 {
 	char *s = malloc(4 * ((n + 2) / 3) + 1);
 	if (!s)
@@ -295,21 +275,21 @@ static json_t *b64j(const uint8_t *p, size_t n)
 	return j;
 }
 
-static json_t *hexj(const uint8_t *p, size_t n)
+json_t *svc_hexj(const uint8_t *p, size_t n)
 {
 	char h[129];
 	ppml_hex_encode(p, n, h);
 	return json_string(h);
 }
 
-static json_t *timej(int64_t t)
+json_t *svc_timej(int64_t t)
 {
 	char s[PPML_TIME_RFC3339_LEN];
 	return ppml_time_format(t, s) ? json_string(s) : json_null();
 }
 
 /* Strict RFC 4648 section 4 base64 into a fresh buffer of at most max bytes. */
-static bool b64_field(json_t *o, const char *k, size_t max, uint8_t **out, size_t *len)
+bool svc_b64_field(json_t *o, const char *k, size_t max, uint8_t **out, size_t *len)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	size_t n = s ? strlen(s) : 0;
@@ -327,7 +307,7 @@ static bool b64_field(json_t *o, const char *k, size_t max, uint8_t **out, size_
 	return true;
 }
 
-static json_t *parse_body(struct ppml_http_req *r, struct ppml_http_resp *resp)
+json_t *svc_parse_body(struct ppml_http_req *r, struct ppml_http_resp *resp)
 {
 	json_error_t je;
 	json_t *o = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -340,7 +320,7 @@ static json_t *parse_body(struct ppml_http_req *r, struct ppml_http_resp *resp)
 	return o;
 }
 
-static bool only(json_t *o, const char *const *keys, struct ppml_http_resp *resp)
+bool svc_only(json_t *o, const char *const *keys, struct ppml_http_resp *resp)
 {
 	const char *k;
 	json_t *v;
@@ -357,12 +337,12 @@ static bool only(json_t *o, const char *const *keys, struct ppml_http_resp *resp
 	return true;
 }
 
-static void audit(struct ppml_service *s, const char *kind, json_t *body, bool *ok)
+void svc_audit(struct ppml_service *s, const char *kind, json_t *body, bool *ok)
 {
 	uint64_t seq;
 	uint8_t h[32];
 	struct ppml_err err = {0};
-	*ok = ppml_store_audit_append(s->store, kind, body, now_s(), &seq, h, &err) == PPML_OK;
+	*ok = ppml_store_audit_append(s->store, kind, body, svc_now(), &seq, h, &err) == PPML_OK;
 	if (!*ok && s->c.log) {
 		char line[1200];
 		snprintf(line, sizeof(line), "audit append failed: %s", err.msg);
@@ -378,18 +358,12 @@ static void h_nonce(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *r
 	uint8_t n[PPML_NONCE_LEN];
 	int64_t exp;
 	(void)r;
-	if (ppml_nonce_new(s->nonce_key, now_s(), s->c.nonce_ttl_s, n, &exp, NULL) != PPML_OK) {
+	if (ppml_nonce_new(s->nonce_key, svc_now(), s->c.nonce_ttl_s, n, &exp, NULL) != PPML_OK) {
 		ppml_http_error(resp, 500, "internal", "no nonce");
 		return;
 	}
 	resp->status = 200;
-	resp->json = json_pack("{s:o, s:o}", "nonce", b64j(n, sizeof(n)), "expires_at", timej(exp));
-}
-
-static void set_checks(json_t *checks, const enum ppml_check c[7])
-{
-	for (size_t i = 0; i < 7; i++)
-		json_object_set_new(checks, CHECKS[i], json_string(ppml_check_name(c[i])));
+	resp->json = json_pack("{s:o, s:o}", "nonce", svc_b64j(n, sizeof(n)), "expires_at", svc_timej(exp));
 }
 
 static json_t *token_claims(struct ppml_service *s, const struct ppml_verdict *v,
@@ -411,45 +385,188 @@ static json_t *token_claims(struct ppml_service *s, const struct ppml_verdict *v
 	json_object_set_new(c, "iat", json_integer(now));
 	json_object_set_new(c, "nbf", json_integer(now));
 	json_object_set_new(c, "exp", json_integer(now + s->c.token_ttl_s));
-	json_object_set_new(c, "jti", hexj(jti, sizeof(jti)));
-	json_object_set_new(c, "nonce", b64j(nonce, nonce_len));
+	json_object_set_new(c, "jti", svc_hexj(jti, sizeof(jti)));
+	json_object_set_new(c, "nonce", svc_b64j(nonce, nonce_len));
 	json_object_set_new(c, "policy", json_string(policy));
 	json_object_set_new(c, "policy_version", json_integer(pr->version));
 	json_object_set_new(c, "policy_sha256", json_string(pr->sha256));
 	json_object_set_new(c, "simulated", json_boolean(v->custom_anchor));
-	json_object_set_new(c, "mrenclave", hexj(v->body.mrenclave, 32));
-	json_object_set_new(c, "mrsigner", hexj(v->body.mrsigner, 32));
+	json_object_set_new(c, "mrenclave", svc_hexj(v->body.mrenclave, 32));
+	json_object_set_new(c, "mrsigner", svc_hexj(v->body.mrsigner, 32));
 	json_object_set_new(c, "isvprodid", json_integer(v->body.isv_prod_id));
 	json_object_set_new(c, "isvsvn", json_integer(v->body.isv_svn));
 	json_object_set_new(c, "debug",
 			    json_boolean((v->body.attributes_flags & PPML_SGX_ATTR_DEBUG) != 0));
-	json_object_set_new(c, "attributes", hexj(attrs, 16));
-	json_object_set_new(c, "report_data", hexj(v->body.report_data, 64));
+	json_object_set_new(c, "attributes", svc_hexj(attrs, 16));
+	json_object_set_new(c, "report_data", svc_hexj(v->body.report_data, 64));
 	json_object_set_new(c, "tcb_status", json_string(ppml_tcb_status_name(v->tcb_status)));
 	json_object_set_new(c, "advisory_ids", ids);
-	json_object_set_new(c, "tcb_date", timej(v->tcb_date));
+	json_object_set_new(c, "tcb_date", svc_timej(v->tcb_date));
 	json_object_set_new(c, "collateral_expired", json_boolean(v->collateral_expired));
 	return c;
+}
+
+/* Everything /v1/attest and /v1/keys/{name}/release share: the policy, the
+ * nonce (consumed here), the quote with its collateral, the policy's checks
+ * and the REPORTDATA binding under `label`.  False when an HTTP error was
+ * set in resp (no verdict). */
+bool svc_evaluate(struct ppml_service *s, const char *pname, const uint8_t *quote, size_t ql,
+		  const uint8_t *nonce, size_t nl, const char *label, const uint8_t *bind,
+		  size_t bind_len, int64_t now, struct svc_eval *ev, struct ppml_http_resp *resp)
+{
+	struct ppml_err err = {0};
+	memset(ev, 0, sizeof(*ev));
+	ev->reasons = json_array();
+	if (ppml_store_policy_get(s->store, pname, 0, &ev->pr, &err) != PPML_OK) {
+		if (err.code == PPML_E_NOTFOUND)
+			ppml_http_error(resp, 404, "not_found", "policy %s does not exist", pname);
+		else
+			ppml_http_error(resp, 503, "unavailable", "the database is unavailable");
+		return false;
+	}
+	if (ppml_policy_parse(ev->pr.body, strlen(ev->pr.body), &ev->pol, &err) != PPML_OK) {
+		ppml_http_error(resp, 500, "internal", "stored policy %s does not parse", pname);
+		return false;
+	}
+
+	/* The nonce: issued here, unexpired, and consumed now, whatever follows. */
+	int64_t nexp = 0;
+	struct ppml_err nerr = {0};
+	if (ppml_nonce_check(s->nonce_key, nonce, nl, now, &nexp, &nerr) != PPML_OK) {
+		ev->c[5] = PPML_CHECK_FAIL;
+		json_array_append_new(ev->reasons, json_sprintf("nonce: %s", nerr.msg + 7));
+	} else {
+		uint8_t nh[32];
+		bool first = false;
+		EVP_Digest(nonce, nl, nh, NULL, EVP_sha256(), NULL);
+		if (ppml_store_nonce_consume(s->store, nh, nexp, now, &first, &err) != PPML_OK) {
+			ppml_http_error(resp, 503, "unavailable", "the database is unavailable");
+			return false;
+		}
+		ev->c[5] = first ? PPML_CHECK_PASS : PPML_CHECK_FAIL;
+		if (!first)
+			json_array_append_new(ev->reasons,
+					      json_string("nonce: already used (a replayed request)"));
+	}
+
+	/* The quote, with the collateral of its platform. */
+	struct ppml_quote q;
+	struct ppml_pck_ext ext;
+	bool platform = false;
+	struct ppml_collateral coll = {0};
+	struct ppml_err qerr = {0};
+	ppml_status vst;
+	struct ppml_verdict *v = &ev->v;
+	if (ppml_quote_parse(quote, ql, &q, &qerr) != PPML_OK ||
+	    ppml_quote_pck_info(&q, &ext, &platform, &qerr) != PPML_OK) {
+		v->failure = PPML_QV_QUOTE_FORMAT;
+		vst = PPML_E_INPUT;
+	} else if (ppml_collateral_source_get(s->coll, ext.fmspc,
+					      platform ? PPML_PCK_CA_PLATFORM : PPML_PCK_CA_PROCESSOR,
+					      now, &coll, &qerr) != PPML_OK) {
+		v->failure = PPML_QV_COLLATERAL_FORMAT;
+		vst = PPML_E_NOTFOUND;
+	} else {
+		vst = ppml_dcap_verify(s->verifier, quote, ql, &coll, now, v, &qerr);
+		if (vst != PPML_OK && v->failure == PPML_QV_OK)
+			v->failure = PPML_QV_QUOTE_FORMAT;
+	}
+	ppml_collateral_cleanup(&coll);
+	struct ppml_policy_result pres;
+	ppml_policy_eval(ev->pol, v, now, &pres);
+	ev->c[0] = pres.signature_chain;
+	ev->c[1] = pres.collateral;
+	ev->c[2] = pres.tcb;
+	ev->c[3] = pres.debug;
+	ev->c[4] = pres.identity;
+	for (size_t i = 0; i < pres.n_reasons; i++)
+		json_array_append_new(ev->reasons, json_string(pres.reasons[i]));
+	if (vst != PPML_OK && qerr.msg[0])
+		json_array_append_new(ev->reasons, json_sprintf("%s: %.400s",
+								ppml_qv_failure_check(v->failure),
+								qerr.msg));
+
+	/* REPORTDATA binds this nonce and the request's data, under the route's label. */
+	if (v->has_quote) {
+		uint8_t want[32];
+		static const uint8_t zero[32];
+		ppml_report_data_binding(label, nonce, nl, bind, bind_len, want);
+		bool ok = CRYPTO_memcmp(want, v->body.report_data, 32) == 0 &&
+			  CRYPTO_memcmp(zero, v->body.report_data + 32, 32) == 0;
+		ev->c[6] = ok ? PPML_CHECK_PASS : PPML_CHECK_FAIL;
+		if (!ok)
+			json_array_append_new(
+				ev->reasons,
+				json_sprintf("report_data: REPORTDATA does not bind this request "
+					     "(SHA-256 of \"%s\\0\" || u32be len || nonce || u32be "
+					     "len || data, then 32 zero bytes)",
+					     label));
+	}
+	ev->accepted = pres.accepted && ev->c[5] == PPML_CHECK_PASS && ev->c[6] == PPML_CHECK_PASS;
+	EVP_Digest(quote, ql, ev->quote_sha256, NULL, EVP_sha256(), NULL);
+	return true;
+}
+
+void svc_eval_cleanup(struct svc_eval *ev)
+{
+	ppml_verdict_cleanup(&ev->v);
+	ppml_policy_free(ev->pol);
+	ppml_policy_rec_cleanup(&ev->pr);
+	json_decref(ev->reasons);
+	memset(ev, 0, sizeof(*ev));
+}
+
+json_t *svc_eval_checks(const struct svc_eval *ev)
+{
+	json_t *checks = json_object();
+	for (size_t i = 0; i < 7; i++)
+		json_object_set_new(checks, CHECKS[i], json_string(ppml_check_name(ev->c[i])));
+	return checks;
+}
+
+/* The audit body of a verdict: never the quote, nonce, token or key bytes. */
+json_t *svc_eval_audit(const struct svc_eval *ev, const char *pname)
+{
+	const struct ppml_verdict *v = &ev->v;
+	json_t *ab = json_pack("{s:s, s:s, s:i, s:o, s:o, s:O, s:b}", "result",
+			       ev->accepted ? "accepted" : "refused", "policy", pname,
+			       "policy_version", (int)ev->pr.version, "quote_sha256",
+			       svc_hexj(ev->quote_sha256, 32), "checks", svc_eval_checks(ev),
+			       "reasons", ev->reasons, "simulated", v->custom_anchor);
+	if (v->has_quote) {
+		json_object_set_new(ab, "mrenclave", svc_hexj(v->body.mrenclave, 32));
+		json_object_set_new(ab, "mrsigner", svc_hexj(v->body.mrsigner, 32));
+		json_object_set_new(ab, "isvprodid", json_integer(v->body.isv_prod_id));
+		json_object_set_new(ab, "isvsvn", json_integer(v->body.isv_svn));
+	}
+	if (v->failure == PPML_QV_OK)
+		json_object_set_new(ab, "tcb_status",
+				    json_string(ppml_tcb_status_name(v->tcb_status)));
+	return ab;
+}
+
+void svc_count_verdict(struct ppml_service *s, const struct svc_eval *ev)
+{
+	atomic_fetch_add(ev->accepted ? &s->accepted : &s->refused, 1);
+	for (size_t i = 0; i < 7; i++)
+		if (ev->c[i] == PPML_CHECK_FAIL)
+			atomic_fetch_add(&s->by_check[i], 1);
 }
 
 static void h_attest(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
 {
 	static const char *const keys[] = {"quote", "nonce", "runtime_data", "policy", "aud", NULL};
 	struct ppml_service *s = ctx;
-	json_t *o = parse_body(r, resp), *reasons = json_array(), *checks = json_object();
+	json_t *o = svc_parse_body(r, resp);
 	uint8_t *quote = NULL, *nonce = NULL, *rd = NULL;
 	size_t ql = 0, nl = 0, rdl = 0;
-	struct ppml_policy_rec pr = {0};
-	struct ppml_policy *pol = NULL;
-	struct ppml_verdict v = {0};
+	struct svc_eval ev = {0};
 	struct ppml_err err = {0};
-	enum ppml_check c[7] = {0};
-	int64_t now = now_s();
-	bool accepted = false;
+	int64_t now = svc_now();
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	if (!o || !only(o, keys, resp))
+	if (!o || !svc_only(o, keys, resp))
 		goto out;
 	const char *pname = json_string_value(json_object_get(o, "policy"));
 	const char *aud = json_string_value(json_object_get(o, "aud"));
@@ -462,132 +579,37 @@ static void h_attest(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *
 		ppml_http_error(resp, 400, "bad_request", "aud: expected a string of 1..256 bytes");
 		goto out;
 	}
-	if (!b64_field(o, "quote", PPML_QUOTE_MAX_SIZE, &quote, &ql) || ql == 0) {
+	if (!svc_b64_field(o, "quote", PPML_QUOTE_MAX_SIZE, &quote, &ql) || ql == 0) {
 		ppml_http_error(resp, 400, "bad_request", "quote: expected base64 (RFC 4648) of at "
 				"most %u bytes", PPML_QUOTE_MAX_SIZE);
 		goto out;
 	}
-	if (!b64_field(o, "nonce", 64, &nonce, &nl) || nl == 0) {
+	if (!svc_b64_field(o, "nonce", 64, &nonce, &nl) || nl == 0) {
 		ppml_http_error(resp, 400, "bad_request",
 				"nonce: expected the base64 nonce from POST /v1/attest/nonce");
 		goto out;
 	}
 	if (json_object_get(o, "runtime_data") &&
-	    !b64_field(o, "runtime_data", MAX_RUNTIME_DATA, &rd, &rdl)) {
+	    !svc_b64_field(o, "runtime_data", MAX_RUNTIME_DATA, &rd, &rdl)) {
 		ppml_http_error(resp, 400, "bad_request",
 				"runtime_data: expected base64 of at most %u bytes", MAX_RUNTIME_DATA);
 		goto out;
 	}
-	if (ppml_store_policy_get(s->store, pname, 0, &pr, &err) != PPML_OK) {
-		if (err.code == PPML_E_NOTFOUND)
-			ppml_http_error(resp, 404, "not_found", "policy %s does not exist", pname);
-		else
-			ppml_http_error(resp, 503, "unavailable", "the database is unavailable");
+	if (!svc_evaluate(s, pname, quote, ql, nonce, nl, PPML_BIND_ATTEST, rd, rdl, now, &ev,
+			  resp))
 		goto out;
-	}
-	if (ppml_policy_parse(pr.body, strlen(pr.body), &pol, &err) != PPML_OK) {
-		ppml_http_error(resp, 500, "internal", "stored policy %s does not parse", pname);
-		goto out;
-	}
-
-	/* The nonce: issued here, unexpired, and consumed now, whatever follows. */
-	int64_t nexp = 0;
-	struct ppml_err nerr = {0};
-	if (ppml_nonce_check(s->nonce_key, nonce, nl, now, &nexp, &nerr) != PPML_OK) {
-		c[5] = PPML_CHECK_FAIL;
-		json_array_append_new(reasons, json_sprintf("nonce: %s", nerr.msg + 7));
-	} else {
-		uint8_t nh[32];
-		bool first = false;
-		EVP_Digest(nonce, nl, nh, NULL, EVP_sha256(), NULL);
-		if (ppml_store_nonce_consume(s->store, nh, nexp, now, &first, &err) != PPML_OK) {
-			ppml_http_error(resp, 503, "unavailable", "the database is unavailable");
-			goto out;
-		}
-		c[5] = first ? PPML_CHECK_PASS : PPML_CHECK_FAIL;
-		if (!first)
-			json_array_append_new(reasons,
-					      json_string("nonce: already used (a replayed request)"));
-	}
-
-	/* The quote, with the collateral of its platform. */
-	struct ppml_quote q;
-	struct ppml_pck_ext ext;
-	bool platform = false;
-	struct ppml_collateral coll = {0};
-	struct ppml_err qerr = {0};
-	ppml_status vst;
-	if (ppml_quote_parse(quote, ql, &q, &qerr) != PPML_OK ||
-	    ppml_quote_pck_info(&q, &ext, &platform, &qerr) != PPML_OK) {
-		v.failure = PPML_QV_QUOTE_FORMAT;
-		vst = PPML_E_INPUT;
-	} else if (ppml_collateral_source_get(s->coll, ext.fmspc,
-					      platform ? PPML_PCK_CA_PLATFORM : PPML_PCK_CA_PROCESSOR,
-					      now, &coll, &qerr) != PPML_OK) {
-		v.failure = PPML_QV_COLLATERAL_FORMAT;
-		vst = PPML_E_NOTFOUND;
-	} else {
-		vst = ppml_dcap_verify(s->verifier, quote, ql, &coll, now, &v, &qerr);
-		if (vst != PPML_OK && v.failure == PPML_QV_OK)
-			v.failure = PPML_QV_QUOTE_FORMAT;
-	}
-	ppml_collateral_cleanup(&coll);
-	struct ppml_policy_result pres;
-	ppml_policy_eval(pol, &v, now, &pres);
-	c[0] = pres.signature_chain;
-	c[1] = pres.collateral;
-	c[2] = pres.tcb;
-	c[3] = pres.debug;
-	c[4] = pres.identity;
-	for (size_t i = 0; i < pres.n_reasons; i++)
-		json_array_append_new(reasons, json_string(pres.reasons[i]));
-	if (vst != PPML_OK && qerr.msg[0])
-		json_array_append_new(reasons, json_sprintf("%s: %.400s",
-							    ppml_qv_failure_check(v.failure),
-							    qerr.msg));
-
-	/* REPORTDATA binds this nonce and runtime data. */
-	if (v.has_quote) {
-		uint8_t want[32];
-		static const uint8_t zero[32];
-		ppml_report_data_binding(PPML_BIND_ATTEST, nonce, nl, rd, rdl, want);
-		bool ok = CRYPTO_memcmp(want, v.body.report_data, 32) == 0 &&
-			  CRYPTO_memcmp(zero, v.body.report_data + 32, 32) == 0;
-		c[6] = ok ? PPML_CHECK_PASS : PPML_CHECK_FAIL;
-		if (!ok)
-			json_array_append_new(
-				reasons, json_string("report_data: REPORTDATA does not bind this nonce "
-						     "and runtime_data (SHA-256 of \"ppml-attest-v1\\0\" "
-						     "|| u32be len || nonce || u32be len || "
-						     "runtime_data, then 32 zero bytes)"));
-	}
-	accepted = pres.accepted && c[5] == PPML_CHECK_PASS && c[6] == PPML_CHECK_PASS;
 
 	/* The audit entry first: no token without a durable record. */
-	uint8_t qh[32];
-	EVP_Digest(quote, ql, qh, NULL, EVP_sha256(), NULL);
-	set_checks(checks, c);
-	json_t *ab = json_pack("{s:s, s:s, s:i, s:o, s:O, s:O, s:b}", "result",
-			       accepted ? "accepted" : "refused", "policy", pname, "policy_version",
-			       (int)pr.version, "quote_sha256", hexj(qh, 32), "checks", checks,
-			       "reasons", reasons, "simulated", v.custom_anchor);
-	if (v.has_quote) {
-		json_object_set_new(ab, "mrenclave", hexj(v.body.mrenclave, 32));
-		json_object_set_new(ab, "mrsigner", hexj(v.body.mrsigner, 32));
-		json_object_set_new(ab, "isvprodid", json_integer(v.body.isv_prod_id));
-		json_object_set_new(ab, "isvsvn", json_integer(v.body.isv_svn));
-	}
-	if (v.failure == PPML_QV_OK)
-		json_object_set_new(ab, "tcb_status",
-				    json_string(ppml_tcb_status_name(v.tcb_status)));
+	json_t *ab = svc_eval_audit(&ev, pname);
 	json_t *claims = NULL;
 	char *token = NULL;
-	if (accepted) {
-		claims = token_claims(s, &v, aud ? aud : pol->audience ? pol->audience : pname, pname,
-				      &pr, nonce, nl, now);
+	const struct ppml_verdict *v = &ev.v;
+	if (ev.accepted) {
+		claims = token_claims(s, v, aud ? aud : ev.pol->audience ? ev.pol->audience : pname,
+				      pname, &ev.pr, nonce, nl, now);
 		if (!claims ||
-		    ppml_jwt_sign(v.custom_anchor ? s->sim_key : s->tok_key,
-				  v.custom_anchor ? s->sim_kid : s->tok_kid, claims, &token,
+		    ppml_jwt_sign(v->custom_anchor ? s->sim_key : s->tok_key,
+				  v->custom_anchor ? s->sim_kid : s->tok_kid, claims, &token,
 				  &err) != PPML_OK) {
 			json_decref(ab);
 			json_decref(claims);
@@ -597,7 +619,7 @@ static void h_attest(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *
 		json_object_set_new(ab, "jti", json_copy(json_object_get(claims, "jti")));
 	}
 	bool logged;
-	audit(s, "verdict", ab, &logged);
+	svc_audit(s, "verdict", ab, &logged);
 	json_decref(ab);
 	if (!logged) {
 		json_decref(claims);
@@ -606,18 +628,15 @@ static void h_attest(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *
 				"the verdict could not be recorded in the audit log; retry");
 		goto out;
 	}
-	atomic_fetch_add(accepted ? &s->accepted : &s->refused, 1);
-	for (size_t i = 0; i < 7; i++)
-		if (c[i] == PPML_CHECK_FAIL)
-			atomic_fetch_add(&s->by_check[i], 1);
-	json_t *vj = ppml_verdict_json(&v);
-	resp->status = accepted ? 200 : 403;
-	resp->json = json_pack("{s:s, s:O, s:O, s:o}", "result", accepted ? "accepted" : "refused",
-			       "checks", checks, "reasons", reasons, "verdict",
-			       vj ? vj : json_null());
+	svc_count_verdict(s, &ev);
+	json_t *vj = ppml_verdict_json(v);
+	resp->status = ev.accepted ? 200 : 403;
+	resp->json = json_pack("{s:s, s:o, s:O, s:o}", "result",
+			       ev.accepted ? "accepted" : "refused", "checks", svc_eval_checks(&ev),
+			       "reasons", ev.reasons, "verdict", vj ? vj : json_null());
 	if (token)
 		json_object_set_new(resp->json, "token", json_string(token));
-	if (!accepted)
+	if (!ev.accepted)
 		resp->error_code = "refused";
 	json_decref(claims);
 	free(token);
@@ -629,12 +648,8 @@ out:
 		b++;
 	atomic_fetch_add(&s->hist[b], 1);
 	atomic_fetch_add(&s->hist_sum_us, (unsigned long)(sec * 1e6));
-	ppml_verdict_cleanup(&v);
-	ppml_policy_free(pol);
-	ppml_policy_rec_cleanup(&pr);
+	svc_eval_cleanup(&ev);
 	json_decref(o);
-	json_decref(reasons);
-	json_decref(checks);
 	free(quote);
 	free(nonce);
 	free(rd);
@@ -668,7 +683,7 @@ static void policy_json(const struct ppml_policy_rec *pr, json_t *o)
 	json_object_set_new(o, "name", json_string(pr->name));
 	json_object_set_new(o, "version", json_integer(pr->version));
 	json_object_set_new(o, "sha256", json_string(pr->sha256));
-	json_object_set_new(o, "created_at", timej(pr->created_at));
+	json_object_set_new(o, "created_at", svc_timej(pr->created_at));
 }
 
 static void h_policy_put(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
@@ -688,14 +703,14 @@ static void h_policy_put(void *ctx, struct ppml_http_req *r, struct ppml_http_re
 		return;
 	}
 	if (ppml_policy_canonical(p, &canon, sha, &err) != PPML_OK ||
-	    ppml_store_policy_put(s->store, name, canon, sha, now_s(), &version, &err) != PPML_OK) {
+	    ppml_store_policy_put(s->store, name, canon, sha, svc_now(), &version, &err) != PPML_OK) {
 		ppml_http_error(resp, 503, "unavailable", "the policy could not be stored");
 		goto out;
 	}
 	json_t *ab = json_pack("{s:s, s:i, s:s, s:s}", "name", name, "version", (int)version,
 			       "sha256", sha, "by", (const char *)r->auth);
 	bool logged;
-	audit(s, "policy_put", ab, &logged);
+	svc_audit(s, "policy_put", ab, &logged);
 	json_decref(ab);
 	if (!logged) {
 		ppml_http_error(resp, 503, "unavailable", "the change could not be audited");
@@ -743,7 +758,7 @@ static void h_policy_delete(void *ctx, struct ppml_http_req *r, struct ppml_http
 {
 	struct ppml_service *s = ctx;
 	struct ppml_err err = {0};
-	if (ppml_store_policy_delete(s->store, r->params[0], now_s(), &err) != PPML_OK) {
+	if (ppml_store_policy_delete(s->store, r->params[0], svc_now(), &err) != PPML_OK) {
 		ppml_http_error(resp, err.code == PPML_E_NOTFOUND ? 404 : 503,
 				err.code == PPML_E_NOTFOUND ? "not_found" : "unavailable", "%s",
 				err.msg);
@@ -751,7 +766,7 @@ static void h_policy_delete(void *ctx, struct ppml_http_req *r, struct ppml_http
 	}
 	json_t *ab = json_pack("{s:s, s:s}", "name", r->params[0], "by", (const char *)r->auth);
 	bool logged;
-	audit(s, "policy_delete", ab, &logged);
+	svc_audit(s, "policy_delete", ab, &logged);
 	json_decref(ab);
 	resp->status = logged ? 200 : 503;
 	resp->json = logged ? json_pack("{s:s, s:b}", "name", r->params[0], "deleted", 1)
@@ -785,10 +800,10 @@ static void h_cred_create(void *ctx, struct ppml_http_req *r, struct ppml_http_r
 {
 	static const char *const keys[] = {"role", NULL};
 	struct ppml_service *s = ctx;
-	json_t *o = parse_body(r, resp);
+	json_t *o = svc_parse_body(r, resp);
 	char secret[PPML_CREDENTIAL_LEN + 1], id[17];
 	uint8_t h[32];
-	if (!o || !only(o, keys, resp))
+	if (!o || !svc_only(o, keys, resp))
 		goto out;
 	const char *role = json_string_value(json_object_get(o, "role"));
 	if (!role || !ppml_role_ok(role)) {
@@ -797,17 +812,17 @@ static void h_cred_create(void *ctx, struct ppml_http_req *r, struct ppml_http_r
 		goto out;
 	}
 	if (ppml_credential_new(secret, h, id, NULL) != PPML_OK ||
-	    ppml_store_cred_add(s->store, id, h, role, now_s(), NULL) != PPML_OK) {
+	    ppml_store_cred_add(s->store, id, h, role, svc_now(), NULL) != PPML_OK) {
 		ppml_http_error(resp, 503, "unavailable", "the credential could not be stored");
 		goto out;
 	}
 	json_t *ab = json_pack("{s:s, s:s, s:s}", "id", id, "role", role, "by", (const char *)r->auth);
 	bool logged;
-	audit(s, "credential_create", ab, &logged);
+	svc_audit(s, "credential_create", ab, &logged);
 	json_decref(ab);
 	if (!logged) {
 		/* Unaudited credentials must not stay usable. */
-		if (ppml_store_cred_revoke(s->store, id, now_s(), NULL) != PPML_OK && s->c.log)
+		if (ppml_store_cred_revoke(s->store, id, svc_now(), NULL) != PPML_OK && s->c.log)
 			s->c.log(s->c.log_ctx, "credential created without audit could not be "
 					       "revoked");
 		ppml_http_error(resp, 503, "unavailable", "the change could not be audited");
@@ -824,7 +839,7 @@ static void h_cred_revoke(void *ctx, struct ppml_http_req *r, struct ppml_http_r
 {
 	struct ppml_service *s = ctx;
 	struct ppml_err err = {0};
-	if (ppml_store_cred_revoke(s->store, r->params[0], now_s(), &err) != PPML_OK) {
+	if (ppml_store_cred_revoke(s->store, r->params[0], svc_now(), &err) != PPML_OK) {
 		ppml_http_error(resp, err.code == PPML_E_NOTFOUND ? 404 : 503,
 				err.code == PPML_E_NOTFOUND ? "not_found" : "unavailable", "%s",
 				err.msg);
@@ -832,7 +847,7 @@ static void h_cred_revoke(void *ctx, struct ppml_http_req *r, struct ppml_http_r
 	}
 	json_t *ab = json_pack("{s:s, s:s}", "id", r->params[0], "by", (const char *)r->auth);
 	bool logged;
-	audit(s, "credential_revoke", ab, &logged);
+	svc_audit(s, "credential_revoke", ab, &logged);
 	json_decref(ab);
 	resp->status = 200;
 	resp->json = json_pack("{s:s, s:b}", "id", r->params[0], "revoked", 1);
@@ -864,7 +879,7 @@ static void h_audit(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *r
 		json_array_append_new(keys, ppml_jwk_public(s->retired[i], s->retired_kid[i]));
 	resp->status = 200;
 	resp->json = json_pack("{s:o, s:o, s:{s:I, s:o}, s:o}", "entries", e, "checkpoints", c,
-			       "head", "seq", (json_int_t)seq, "hash", hexj(h, 32), "keys", keys);
+			       "head", "seq", (json_int_t)seq, "hash", svc_hexj(h, 32), "keys", keys);
 }
 
 static void h_self_quote(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
@@ -896,8 +911,8 @@ static void h_self_quote(void *ctx, struct ppml_http_req *r, struct ppml_http_re
 		return;
 	}
 	resp->status = 200;
-	resp->json = json_pack("{s:o, s:o, s:s}", "quote", b64j(q, ql), "tls_cert_sha256",
-			       hexj(ch, 32), "binding", "ppml-self-v1");
+	resp->json = json_pack("{s:o, s:o, s:s}", "quote", svc_b64j(q, ql), "tls_cert_sha256",
+			       svc_hexj(ch, 32), "binding", "ppml-self-v1");
 	free(q);
 }
 
@@ -956,6 +971,13 @@ static const struct ppml_http_route ROUTES[] = {
 	{"POST", "/v1/credentials", SMALL_BODY, "admin", h_cred_create},
 	{"DELETE", "/v1/credentials/{}", 0, "admin", h_cred_revoke},
 	{"GET", "/v1/audit", 0, "admin", h_audit},
+	{"POST", "/v1/keys", SMALL_BODY, "admin", svc_h_key_create},
+	{"GET", "/v1/keys", 0, "admin", svc_h_key_list},
+	{"POST", "/v1/keys/{}/rotate", SMALL_BODY, "admin", svc_h_key_rotate},
+	{"POST", "/v1/keys/{}/disable", SMALL_BODY, "admin", svc_h_key_disable},
+	{"POST", "/v1/keys/{}/unwrap", 4096, "admin", svc_h_key_unwrap},
+	{"POST", "/v1/keys/{}/datakey", SMALL_BODY, "encrypt:{}", svc_h_key_datakey},
+	{"POST", "/v1/keys/{}/release", ATTEST_BODY, NULL, svc_h_key_release},
 };
 
 static const struct ppml_http_route METRICS_ROUTES[] = {
@@ -986,6 +1008,14 @@ static bool authorize(void *ctx, const struct ppml_http_req *r, const char *role
 		snprintf(why, why_len, "unknown or revoked credential");
 		return false;
 	}
+	/* "encrypt:{}" is the role for this route's key name. */
+	char need[200];
+	size_t rl = strlen(role);
+	if (rl >= 2 && !strcmp(role + rl - 2, "{}"))
+		snprintf(need, sizeof(need), "%.*s%s", (int)(rl - 2), role, r->params[0]);
+	else
+		snprintf(need, sizeof(need), "%s", role);
+	role = need;
 	if (strcmp(have, "admin") != 0 && strcmp(have, role) != 0) {
 		*status = 403;
 		snprintf(why, why_len, "credential %s has role %s; this route needs %s", id, have,
@@ -1014,7 +1044,7 @@ static void log_req(void *ctx, const struct ppml_http_req *r, unsigned status, c
 	if (!s->c.log)
 		return;
 	char line[600], ts[PPML_TIME_RFC3339_LEN];
-	ppml_time_format(now_s(), ts);
+	ppml_time_format(svc_now(), ts);
 	/* Method, path, status and timing only: never bodies or credentials. */
 	snprintf(line, sizeof(line), "%s %s %s %.200s %u%s%s %.1fms%s%s", ts, r->peer, r->method,
 		 r->path, status, code ? " " : "", code ? code : "", sec * 1e3,
@@ -1066,6 +1096,7 @@ void ppml_serve_stop(struct ppml_service *s)
 	for (size_t i = 0; i < s->n_retired; i++)
 		EVP_PKEY_free(s->retired[i]);
 	OPENSSL_cleanse(s->nonce_key, sizeof(s->nonce_key));
+	svc_keys_cleanup(s);
 	if (s->tls_key_pem) {
 		OPENSSL_cleanse(s->tls_key_pem, s->tls_key_len);
 		free(s->tls_key_pem);
@@ -1122,6 +1153,8 @@ ppml_status ppml_serve_start(const struct ppml_serve_config *c, struct ppml_serv
 	}
 	memcpy(s->nonce_key, nk, 32);
 	OPENSSL_cleanse(nk, nkl);
+	if ((rc = svc_keys_init(s, err)) != PPML_OK)
+		goto fail;
 	if (!c->db)
 		snprintf(dburl, sizeof(dburl), "sqlite:%s/ppml.db", c->state_dir);
 	if ((rc = ppml_store_open(c->db ? c->db : dburl, &s->store, err)) != PPML_OK)

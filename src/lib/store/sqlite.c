@@ -31,6 +31,11 @@ static const char *const SCHEMA_V1[] = {
 	"CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at)",
 	"CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, "
 	"kind TEXT NOT NULL, body TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, type TEXT NOT NULL, "
+	"state TEXT NOT NULL, release_policy TEXT NOT NULL, version INTEGER NOT NULL, "
+	"created_at INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS key_versions (name TEXT NOT NULL, version INTEGER NOT NULL, "
+	"wrapped BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (name, version))",
 	"CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER NOT NULL, hash BLOB NOT NULL, "
 	"time INTEGER NOT NULL, kid TEXT NOT NULL, signature TEXT NOT NULL)",
 	NULL,
@@ -400,6 +405,211 @@ ppml_status ppml_store_nonce_consume(struct ppml_store *s, const uint8_t nonce_s
 		rc = dberr(s, err, "nonce");
 	else
 		*first = sqlite3_changes(s->db) == 1;
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* ---- keys ---- */
+
+ppml_status ppml_store_key_create(struct ppml_store *s, const struct ppml_key_rec *k,
+				  const uint8_t *wrapped, size_t wrapped_len, int64_t now,
+				  struct ppml_err *err)
+{
+	ppml_status rc;
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != PPML_OK)
+		goto out;
+	st = prep(s, "INSERT INTO keys (name, type, state, release_policy, version, created_at) "
+		     "VALUES (?, ?, 'enabled', ?, 1, ?)");
+	if (!st || sqlite3_bind_text(st, 1, k->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, k->type, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, k->release_policy, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK) {
+		rc = dberr(s, err, "key create");
+		goto rollback;
+	}
+	int r = sqlite3_step(st);
+	if (r != SQLITE_DONE) {
+		rc = (r & 0xff) == SQLITE_CONSTRAINT
+			     ? ppml_err_set(err, PPML_E_EXISTS, "key %s already exists", k->name)
+			     : dberr(s, err, "key create");
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	st = prep(s, "INSERT INTO key_versions (name, version, wrapped, created_at) VALUES (?, 1, "
+		     "?, ?)");
+	if (!st || sqlite3_bind_text(st, 1, k->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 2, wrapped, (int)wrapped_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "key version");
+		goto rollback;
+	}
+	rc = exec(s, "COMMIT", err);
+	if (rc == PPML_OK)
+		goto out;
+rollback:
+	exec(s, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void row_key(sqlite3_stmt *st, struct ppml_key_rec *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(k->type, sizeof(k->type), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(k->state, sizeof(k->state), "%s", (const char *)sqlite3_column_text(st, 2));
+	snprintf(k->release_policy, sizeof(k->release_policy), "%s",
+		 (const char *)sqlite3_column_text(st, 3));
+	k->version = (uint32_t)sqlite3_column_int64(st, 4);
+	k->created_at = sqlite3_column_int64(st, 5);
+}
+
+ppml_status ppml_store_key_get(struct ppml_store *s, const char *name, struct ppml_key_rec *out,
+			       struct ppml_err *err)
+{
+	ppml_status rc;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT name, type, state, release_policy, version, created_at "
+				   "FROM keys WHERE name = ?");
+	int r = st && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK
+			? sqlite3_step(st)
+			: SQLITE_ERROR;
+	if (r == SQLITE_ROW) {
+		row_key(st, out);
+		rc = PPML_OK;
+	} else {
+		rc = r == SQLITE_DONE ? ppml_err_set(err, PPML_E_NOTFOUND, "key %s does not exist",
+						     name)
+				      : dberr(s, err, "key get");
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_key_version(struct ppml_store *s, const char *name, uint32_t version,
+				   uint8_t **wrapped, size_t *wrapped_len, struct ppml_err *err)
+{
+	ppml_status rc;
+	*wrapped = NULL;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT wrapped FROM key_versions WHERE name = ? AND version = ?");
+	int r = st && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+			sqlite3_bind_int64(st, 2, version) == SQLITE_OK
+			? sqlite3_step(st)
+			: SQLITE_ERROR;
+	if (r == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+		*wrapped = malloc((size_t)n + 1);
+		if (*wrapped) {
+			memcpy(*wrapped, sqlite3_column_blob(st, 0), (size_t)n);
+			*wrapped_len = (size_t)n;
+			rc = PPML_OK;
+		} else {
+			rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+		}
+	} else {
+		rc = r == SQLITE_DONE ? ppml_err_set(err, PPML_E_NOTFOUND,
+						     "key %s has no version %u", name, version)
+				      : dberr(s, err, "key version");
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_key_add_version(struct ppml_store *s, const char *name,
+				       uint32_t expected_version, const uint8_t *wrapped,
+				       size_t wrapped_len, int64_t now, uint32_t *version,
+				       struct ppml_err *err)
+{
+	ppml_status rc;
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != PPML_OK)
+		goto out;
+	/* Compare-and-set: two concurrent rotations cannot both win. */
+	st = prep(s, "UPDATE keys SET version = version + 1 WHERE name = ? AND version = ?");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, expected_version) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "key rotate");
+		goto rollback;
+	}
+	if (sqlite3_changes(s->db) != 1) {
+		rc = ppml_err_set(err, PPML_E_EXISTS, "key %s changed meanwhile; retry", name);
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	*version = expected_version + 1;
+	st = prep(s, "INSERT INTO key_versions (name, version, wrapped, created_at) VALUES (?, ?, "
+		     "?, ?)");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, *version) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, wrapped, (int)wrapped_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "key version");
+		goto rollback;
+	}
+	rc = exec(s, "COMMIT", err);
+	if (rc == PPML_OK)
+		goto out;
+rollback:
+	exec(s, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, const char *state,
+				     struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "UPDATE keys SET state = ? WHERE name = ?");
+	if (!st || sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "key state");
+	else if (sqlite3_changes(s->db) == 0)
+		rc = ppml_err_set(err, PPML_E_NOTFOUND, "key %s does not exist", name);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ppml_status ppml_store_key_list(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
+				struct ppml_err *err)
+{
+	ppml_status rc = PPML_OK;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = prep(s, "SELECT name, type, state, release_policy, version, created_at "
+				   "FROM keys ORDER BY name");
+	int r = SQLITE_ERROR;
+	while (st && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct ppml_key_rec *nv = realloc(*out, cap * sizeof(**out));
+			if (!nv) {
+				rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+				goto out;
+			}
+			*out = nv;
+		}
+		row_key(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE)
+		rc = dberr(s, err, "key list");
+out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
