@@ -65,4 +65,17 @@ void ppml_attest_result_cleanup(struct ppml_attest_result *r);
 ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
 			       struct ppml_err *err) PPML_WARN_UNUSED;
 
+/* ---- key release: a data key for this enclave ---- */
+
+/* Asks the key service to release the data key in `wrapped` (a PWK1 blob of
+ * key `key_name`): a fresh P-256 key pair is made for this request alone,
+ * its public key bound into REPORTDATA ("ppml-release-v1") next to a fresh
+ * nonce, and the answer opened with its private key, which is then freed.
+ * dk (32 bytes) receives the key (*dk_len 32 or 16).  PPML_E_REFUSED with
+ * the service's reasons (and *response, when non-NULL) on refusal. */
+ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *key_name,
+				const uint8_t *wrapped, size_t wrapped_len, uint8_t dk[32],
+				size_t *dk_len, struct json_t **response,
+				struct ppml_err *err) PPML_WARN_UNUSED;
+
 #endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ppml key create|list|rotate|disable: keys of the key service. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cli_util.h"
+#include "ppml/policy.h"
+
+const char cmd_key_usage[] =
+	"usage: ppml key create NAME --type aes-256-gcm|gramine-pf --release-policy POLICY\n"
+	"       ppml key list | rotate NAME | disable NAME\n"
+	"                 --service URL --credential-file F [--cacert F] [--json]\n"
+	"\n"
+	"Keys of the key service in `ppml serve` (admin credential).  A key is a\n"
+	"versioned primary key, wrapped by the service's master key; it wraps data\n"
+	"keys (`ppml encrypt`), which the service releases only to an enclave whose\n"
+	"quote passes the key's release policy.  gramine-pf keys are 16-byte keys for\n"
+	"Gramine's protected files.  rotate adds a version (old versions still\n"
+	"unwrap); disable stops data keys and releases.\n"
+	"Exit status: 0 ok, 1 refused (credential), 2 usage, 3 other.\n";
+
+int cmd_key(int argc, char **argv)
+{
+	struct cli_service svc = {0};
+	const char *name = NULL, *type = NULL, *pol = NULL;
+	int json = 0;
+	if (argc < 2)
+		return cli_usage_error("key", "missing subcommand (create, list, rotate, disable)");
+	const char *sub = argv[1];
+	for (int i = 2; i < argc; i++) {
+		if (cli_service_opt(&svc, argc, argv, &i))
+			continue;
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--type") && i + 1 < argc)
+			type = argv[++i];
+		else if (!strcmp(argv[i], "--release-policy") && i + 1 < argc)
+			pol = argv[++i];
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return cli_usage_error("key", "unexpected argument '%s'", argv[i]);
+	}
+	json_t *out = NULL;
+	char path[300];
+	int rc;
+	if (!strcmp(sub, "list")) {
+		rc = cli_service_call("key", &svc, true, "GET", "/v1/keys", NULL, NULL, 0, &out, NULL);
+		if (rc == CLI_EXIT_OK && !json) {
+			json_t *e;
+			size_t i;
+			json_array_foreach(json_object_get(out, "keys"), i, e)
+			printf("%-32s v%-4lld %-12s %-9s release policy %s\n",
+			       json_string_value(json_object_get(e, "name")),
+			       (long long)json_integer_value(json_object_get(e, "version")),
+			       json_string_value(json_object_get(e, "type")),
+			       json_string_value(json_object_get(e, "state")),
+			       json_string_value(json_object_get(e, "release_policy")));
+		}
+	} else {
+		if (!name || !ppml_policy_name_ok(name))
+			return cli_usage_error("key", "%s needs NAME ([A-Za-z0-9._-], 1..128)", sub);
+		if (!strcmp(sub, "create")) {
+			if (!type || !pol)
+				return cli_usage_error("key", "create needs --type and --release-policy");
+			json_t *b = json_pack("{s:s, s:s, s:s}", "name", name, "type", type,
+					      "release_policy", pol);
+			char *body = json_dumps(b, JSON_COMPACT);
+			json_decref(b);
+			rc = cli_service_call("key", &svc, true, "POST", "/v1/keys", "application/json",
+					      body, strlen(body), &out, NULL);
+			free(body);
+		} else if (!strcmp(sub, "rotate") || !strcmp(sub, "disable")) {
+			snprintf(path, sizeof(path), "/v1/keys/%s/%s", name, sub);
+			rc = cli_service_call("key", &svc, true, "POST", path, "application/json", "{}", 2,
+					      &out, NULL);
+		} else {
+			return cli_usage_error("key", "unknown subcommand '%s'", sub);
+		}
+		if (rc == CLI_EXIT_OK && !json)
+			fprintf(stderr, "ppml key: %s: version %lld%s%s\n", name,
+				(long long)json_integer_value(json_object_get(out, "version")),
+				json_object_get(out, "state") ? ", " : "",
+				json_object_get(out, "state")
+					? json_string_value(json_object_get(out, "state"))
+					: "");
+	}
+	if (rc == CLI_EXIT_OK && json && out)
+		rc = cli_print_json(stdout, json_incref(out)) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+	json_decref(out);
+	return rc;
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The key service on loopback: keys, data keys, PPMLENC1 files, attested
+# release from inside `ppml run --sim` (the released key decrypts the file),
+# each refusal of a release (policy, binding, disabled key, replayed nonce,
+# an attest-labelled REPORTDATA), tampered files, and what a stolen database
+# gives.  Needs nothing from ../shared.
+. "$(dirname "$0")/lib.sh"
+
+S=$TMP/state
+A=$TMP/app
+mkdir -p "$A/app"
+echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$A/libpal.so" - || fail keys_setup cc
+printf 'LibOS stand-in\n' >"$A/libsysdb.so"
+cat >"$A/app/main.sh" <<'SH'
+#!/bin/sh
+"$PPML" attest --service "$SERVICE" --release-key data --for "$OUT_DIR/data.enc" --out "$OUT_DIR/released.bin" &&
+	"$PPML" decrypt --attested --service "$SERVICE" --in "$OUT_DIR/data.enc" --out "$OUT_DIR/decrypted.bin"
+SH
+chmod +x "$A/app/main.sh"
+cat >"$A/app.manifest" <<'TOML'
+[libos]
+entrypoint = "/app/main.sh"
+[loader]
+entrypoint.uri = "file:libsysdb.so"
+[loader.env]
+PPML = { passthrough = true }
+SERVICE = { passthrough = true }
+OUT_DIR = { passthrough = true }
+[fs]
+mounts = [{ path = "/app", uri = "file:app" }]
+[sgx]
+debug = false
+enclave_size = "256M"
+max_threads = 4
+isvprodid = 9
+isvsvn = 1
+remote_attestation = "dcap"
+trusted_files = ["file:app/main.sh", "file:libpal.so"]
+TOML
+(cd "$A" && "$PPML" keygen -o "$TMP/key.pem" >/dev/null &&
+	"$PPML" sign -m app.manifest -o app.manifest.sgx -s app.sig -k "$TMP/key.pem" -l libpal.so -q >/dev/null &&
+	"$PPML" sim init --dir "$TMP/pki" >/dev/null && "$PPML" serve --init --state-dir "$S" >"$TMP/admin.cred") 2>"$TMP/err" ||
+	fail keys_setup "$(cat "$TMP/err")"
+MRS=$("$PPML" sigstruct show "$A/app.sig" --json | jq -r .mrsigner)
+serve main --collateral-dir "$TMP/pki/collateral" --sim-root-ca "$TMP/pki/root.pem" || fail keys_setup serve
+U=$URL_main
+C=(--service "$U" --credential-file "$TMP/admin.cred")
+printf 'identities = [{ mrsigner = "%s", isvprodid = 9, min_isvsvn = 1 }]\nallow_simulation = true\n' "$MRS" >"$TMP/rel.toml"
+printf 'identities = [{ mrenclave = "%s" }]\nallow_simulation = true\n' "$(printf '00%.0s' $(seq 1 32))" >"$TMP/other.toml"
+"$PPML" policy put release-ok "$TMP/rel.toml" "${C[@]}" 2>/dev/null && "$PPML" policy put release-other "$TMP/other.toml" "${C[@]}" 2>/dev/null ||
+	fail keys_setup policies
+head -c 300000 /dev/urandom >"$TMP/data.bin"
+
+t=keys_create_and_list
+bad=""
+"$PPML" key create data --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null || bad="$bad create"
+"$PPML" key create strict --type aes-256-gcm --release-policy release-other "${C[@]}" 2>/dev/null || bad="$bad create2"
+"$PPML" key create pf --type gramine-pf --release-policy release-ok "${C[@]}" 2>/dev/null || bad="$bad create-pf"
+"$PPML" key create data --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null && bad="$bad duplicate"
+"$PPML" key create x --type rsa --release-policy release-ok "${C[@]}" 2>/dev/null && bad="$bad bad-type"
+"$PPML" key create y --type aes-256-gcm --release-policy nope "${C[@]}" 2>/dev/null && bad="$bad missing-policy"
+"$PPML" key list "${C[@]}" >"$TMP/list" || bad="$bad list"
+grep -q '^data .* v1 .*aes-256-gcm .*enabled .*release-ok' "$TMP/list" && grep -q '^pf .*gramine-pf' "$TMP/list" || bad="$bad list($(cat "$TMP/list"))"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+t=keys_encrypt_decrypt_with_credential
+bad=""
+"$PPML" encrypt --key data --in "$TMP/data.bin" --out "$TMP/data.enc" "${C[@]}" 2>/dev/null || bad="$bad encrypt"
+[ "$(stat -c %a "$TMP/data.enc")" = 600 ] && [ "$(head -c 8 "$TMP/data.enc")" = PPMLENC1 ] || bad="$bad format"
+"$PPML" decrypt --in "$TMP/data.enc" --out "$TMP/dec1.bin" "${C[@]}" 2>/dev/null && cmp -s "$TMP/data.bin" "$TMP/dec1.bin" || bad="$bad decrypt"
+"$PPML" key create enc-role --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null
+"$PPML" admin credential create --role encrypt:enc-role --out "$TMP/enc.cred" "${C[@]}" >/dev/null 2>&1 || bad="$bad cred"
+"$PPML" encrypt --key enc-role --in "$TMP/data.bin" --out "$TMP/e2.enc" --service "$U" --credential-file "$TMP/enc.cred" 2>/dev/null || bad="$bad encrypt-role"
+"$PPML" encrypt --key data --in "$TMP/data.bin" --out "$TMP/e3.enc" --service "$U" --credential-file "$TMP/enc.cred" 2>/dev/null; rc=$?
+[ $rc = 1 ] && [ ! -e "$TMP/e3.enc" ] || bad="$bad role-other-key($rc)"
+"$PPML" decrypt --in "$TMP/e2.enc" --out "$TMP/x" --service "$U" --credential-file "$TMP/enc.cred" 2>/dev/null; rc=$?
+[ $rc = 1 ] && [ ! -e "$TMP/x" ] || bad="$bad role-unwrap($rc)"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+t=keys_released_to_simulated_enclave_decrypts
+(cd "$A" && PPML="$PPML" SERVICE="$U" OUT_DIR="$TMP" "$PPML" run --sim --manifest app.manifest.sgx \
+	--sigfile app.sig --libpal libpal.so --sim-dir "$TMP/pki" >/dev/null 2>"$TMP/run.err"); rc=$?
+if [ $rc = 0 ] && cmp -s "$TMP/data.bin" "$TMP/released.bin" && cmp -s "$TMP/data.bin" "$TMP/decrypted.bin"; then pass $t
+else fail $t "rc=$rc $(tail -3 "$TMP/run.err")"; fi
+
+# Crafted releases: an enclave key pair, a nonce, a quote with REPORTDATA of our choosing.
+openssl ecparam -name prime256v1 -genkey -noout -out "$TMP/ek.pem" 2>/dev/null
+EPK=$(openssl ec -in "$TMP/ek.pem" -pubout -outform DER 2>/dev/null | tail -c 65 | base64 -w0)
+WDK=$(curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d '{"plaintext":false}' "$U/v1/keys/data/datakey" | jq -r .wrapped)
+WDK_STRICT=$(curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d '{"plaintext":false}' "$U/v1/keys/strict/datakey" | jq -r .wrapped)
+rd_for() { # LABEL NONCE_B64 DATA_B64
+	{ printf '%s\0' "$1"; printf '\x00\x00\x00\x40'; printf '%s' "$2" | base64 -d; printf '\x00\x00\x00'; printf "\\x$(printf '%02x' "$(printf '%s' "$3" | base64 -d | wc -c)")"; printf '%s' "$3" | base64 -d; } | sha256sum | cut -c1-64
+}
+# release KEY WDK LABEL [NONCE]: POST /v1/keys/KEY/release; response in $TMP/rel.json, status in $TMP/st
+release() {
+	local key=$1 wdk=$2 label=$3 n=${4:-$(curl -s -X POST "$U/v1/attest/nonce" | jq -r .nonce)}
+	echo "$n" >"$TMP/last_nonce"
+	"$PPML" sim quote --dir "$TMP/pki" --mrenclave "$(printf 'ab%.0s' $(seq 1 32))" --mrsigner "$MRS" --isvprodid 9 --isvsvn 1 \
+		--report-data "$(rd_for "$label" "$n" "$EPK")" --out "$TMP/rq.bin" 2>/dev/null
+	printf '{"quote":"%s","nonce":"%s","enclave_public_key":"%s","wrapped_datakey":"%s"}' \
+		"$(base64 -w0 "$TMP/rq.bin")" "$n" "$EPK" "$wdk" >"$TMP/rreq.json"
+	curl -s -o "$TMP/rel.json" -w '%{http_code}' -X POST "$U/v1/keys/$key/release" --data-binary @"$TMP/rreq.json" >"$TMP/st"
+}
+rfailed() { jq -r '[.checks | to_entries[] | select(.value == "fail") | .key] | join(",")' "$TMP/rel.json"; }
+
+t=keys_release_good_quote_opens_with_enclave_key
+release data "$WDK" ppml-release-v1
+if [ "$(cat "$TMP/st")" = 200 ] && [ "$(jq -r .result "$TMP/rel.json")" = released ] &&
+	[ "$(jq -r .enc "$TMP/rel.json" | base64 -d | wc -c)" = 65 ] && [ "$(jq -r .ciphertext "$TMP/rel.json" | base64 -d | wc -c)" = 48 ]; then
+	pass $t; else fail $t "$(cat "$TMP/st") $(jq -c '{result,reasons}' "$TMP/rel.json")"; fi
+
+# rrefused NAME CHECKS KEY WDK LABEL [NONCE]
+rrefused() {
+	local name=$1 want=$2; shift 2
+	release "$@"
+	if [ "$(cat "$TMP/st")" = 403 ] && [ "$(rfailed)" = "$want" ] && [ "$(jq -r .ciphertext "$TMP/rel.json")" = null ]; then pass "$name"
+	else fail "$name" "$(cat "$TMP/st") failed '$(rfailed)' (want $want) $(jq -c .reasons "$TMP/rel.json")"; fi
+}
+rrefused keys_release_refused_policy_mismatch identity strict "$WDK_STRICT" ppml-release-v1
+rrefused keys_release_refused_attest_labelled_report_data report_data data "$WDK" ppml-attest-v1
+EPK_REAL=$EPK
+EPK=$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout -outform DER 2>/dev/null | tail -c 65 | base64 -w0)
+REAL_WRONG=$EPK; EPK=$EPK_REAL
+# A quote bound to one enclave key, the request carrying another.
+t=keys_release_refused_wrong_binding
+n=$(curl -s -X POST "$U/v1/attest/nonce" | jq -r .nonce)
+"$PPML" sim quote --dir "$TMP/pki" --mrenclave "$(printf 'ab%.0s' $(seq 1 32))" --mrsigner "$MRS" --isvprodid 9 --isvsvn 1 \
+	--report-data "$(rd_for ppml-release-v1 "$n" "$EPK")" --out "$TMP/rq.bin" 2>/dev/null
+printf '{"quote":"%s","nonce":"%s","enclave_public_key":"%s","wrapped_datakey":"%s"}' "$(base64 -w0 "$TMP/rq.bin")" "$n" "$REAL_WRONG" "$WDK" >"$TMP/rreq.json"
+code=$(curl -s -o "$TMP/rel.json" -w '%{http_code}' -X POST "$U/v1/keys/data/release" --data-binary @"$TMP/rreq.json")
+if [ "$code" = 403 ] && [ "$(rfailed)" = report_data ]; then pass $t; else fail $t "$code $(rfailed)"; fi
+release data "$WDK" ppml-release-v1
+rrefused keys_release_refused_replayed_nonce nonce data "$WDK" ppml-release-v1 "$(cat "$TMP/last_nonce")"
+"$PPML" key disable data "${C[@]}" 2>/dev/null
+rrefused keys_release_refused_disabled_key key data "$WDK" ppml-release-v1
+
+t=keys_rotation_old_versions_still_unwrap
+bad=""
+"$PPML" key create rot --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null
+"$PPML" encrypt --key rot --in "$TMP/data.bin" --out "$TMP/r1.enc" "${C[@]}" 2>/dev/null || bad="$bad enc1"
+"$PPML" key rotate rot "${C[@]}" 2>"$TMP/err" && grep -q 'version 2' "$TMP/err" || bad="$bad rotate"
+"$PPML" encrypt --key rot --in "$TMP/data.bin" --out "$TMP/r2.enc" "${C[@]}" 2>"$TMP/err" && grep -q 'rot v2' "$TMP/err" || bad="$bad enc2"
+for f in r1 r2; do
+	"$PPML" decrypt --in "$TMP/$f.enc" --out "$TMP/$f.out" "${C[@]}" 2>/dev/null && cmp -s "$TMP/data.bin" "$TMP/$f.out" || bad="$bad dec-$f"
+done
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+t=keys_tampered_files_refused_no_output
+bad=""
+hl=$(( 8 + 1 + 2 + 4 + 4 + 2 + $(od -An -tu1 -j$((8 + 1 + 2 + 4 + 4)) -N2 "$TMP/data.enc" | awk '{print $1 * 256 + $2}') + 7 + 4 ))
+try() { # NAME: decrypt $TMP/t.enc; must fail, no output
+	rm -f "$TMP/t.out"
+	"$PPML" decrypt --in "$TMP/t.enc" --out "$TMP/t.out" "${C[@]}" 2>"$TMP/err"; local rc=$?
+	[ $rc = 1 ] || [ $rc = 3 ] && [ ! -e "$TMP/t.out" ] && [ -z "$(ls "$TMP" | grep t.out.tmp)" ] || bad="$bad $1(rc=$rc)"
+}
+"$PPML" key create data2 --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null
+"$PPML" encrypt --key data2 --in "$TMP/data.bin" --out "$TMP/d2.enc" "${C[@]}" 2>/dev/null
+cp "$TMP/d2.enc" "$TMP/t.enc"; printf '\x01' | dd of="$TMP/t.enc" bs=1 seek=$((hl + 70000)) conv=notrunc 2>/dev/null; try flipped
+grep -q 'segment 1 does not verify' "$TMP/err" || bad="$bad msg($(cat "$TMP/err"))"
+head -c $((hl + 2 * (65536 + 16))) "$TMP/d2.enc" >"$TMP/t.enc"; try truncated
+{ head -c $hl "$TMP/d2.enc"; tail -c +$((hl + 65552 + 1)) "$TMP/d2.enc" | head -c 65552; head -c $((hl + 65552)) "$TMP/d2.enc" | tail -c 65552; tail -c +$((hl + 2 * 65552 + 1)) "$TMP/d2.enc"; } >"$TMP/t.enc"; try swapped
+cp "$TMP/d2.enc" "$TMP/t.enc"; printf 'X' | dd of="$TMP/t.enc" bs=1 seek=$((hl - 3)) conv=notrunc 2>/dev/null; try header-edit
+"$PPML" decrypt --in "$TMP/d2.enc" --out - "${C[@]}" 2>/dev/null; [ $? = 2 ] || bad="$bad stdout-allowed"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+t=keys_master_key_never_stored_and_stolen_db_useless
+bad=""
+mk=$(od -An -tx1 "$S/master.key" | tr -d ' \n')
+dkb=$(curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d "{\"wrapped\":\"$WDK\"}" "$U/v1/keys/data/unwrap" | jq -r .plaintext)
+dk=$(printf '%s' "$dkb" | base64 -d | od -An -tx1 | tr -d ' \n')
+[ ${#dk} = 64 ] || bad="$bad unwrap"
+for f in "$S/ppml.db" "$S/ppml.db-wal" "$TMP/main.log"; do
+	[ -e "$f" ] || continue
+	h=$(od -An -tx1 -v "$f" | tr -d ' \n')
+	case $h in *"$mk"*) bad="$bad master-in-$(basename "$f")" ;; esac
+	case $h in *"$dk"*) bad="$bad datakey-in-$(basename "$f")" ;; esac
+done
+"$PPML" audit verify "${C[@]}" --save "$TMP/audit.json" >/dev/null 2>&1 || bad="$bad audit"
+grep -q "$dkb" "$TMP/audit.json" && bad="$bad datakey-in-audit"
+# The database alone, with another master key: no key opens.
+kill -TERM "$PID_main"; wait "$PID_main" 2>/dev/null
+sqlite3 "$S/ppml.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1
+mkdir -p "$TMP/thief" && "$PPML" serve --init --state-dir "$TMP/thief" >"$TMP/thief.cred" 2>/dev/null
+cp "$S/ppml.db" "$TMP/thief/ppml.db"
+S_SAVE=$S; S=$TMP/thief
+serve thief --collateral-dir "$TMP/pki/collateral" || bad="$bad thief-start"
+S=$S_SAVE
+code=$(curl -s -o "$TMP/th.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d "{\"wrapped\":\"$WDK\"}" "$URL_thief/v1/keys/data/unwrap")
+[ "$code" = 500 ] && grep -q 'does not unwrap with this master key' "$TMP/th.json" || bad="$bad thief-unwrapped($code $(cat "$TMP/th.json"))"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
