@@ -95,3 +95,35 @@ echo none >"$D/attestation_type"
 "$PPML" attest --service "$URL_sim" --policy dev --dev-attestation "$TMP/absent" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc = 3 ] && grep -q 'no quote source' "$TMP/err" || bad="$bad no-source($rc)"
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+# A /dev/attestation stand-in that really answers: `quote` is a FIFO; a
+# helper reads user_report_data when the client opens it, and writes a quote
+# (simulated, with this app's identity) made for exactly that report data.
+t=attest_gramine_path_end_to_end_and_gramine_key
+bad=""
+G=$TMP/gramine
+mkdir -p "$G/keys" && echo dcap >"$G/attestation_type" && : >"$G/user_report_data" && mkfifo "$G/quote"
+# one_quote: serves exactly one quote through the FIFO (in the background).
+one_quote() {
+	(
+		exec 3>"$G/quote"
+		rd=$(od -An -tx1 -v "$G/user_report_data" | tr -d ' \n')
+		"$PPML" sim quote --dir "$TMP/pki" --mrenclave "$MRE" --mrsigner "$MRS" --isvprodid 3 --isvsvn 1 \
+			--report-data "$rd" --out "$TMP/fq.bin" 2>/dev/null
+		cat "$TMP/fq.bin" >&3
+	) &
+	QPID=$!
+}
+one_quote
+"$PPML" attest --service "$URL_sim" --policy dev --dev-attestation "$G" --json >"$TMP/g.json" 2>"$TMP/err"; rc=$?
+[ $rc = 0 ] && [ "$(jq -r .source "$TMP/g.json")" = gramine-dcap ] && [ "$(jq -r .result "$TMP/g.json")" = accepted ] || bad="$bad attest(rc=$rc $(jq -c .reasons "$TMP/g.json" 2>/dev/null))"
+"$PPML" key create pf --type gramine-pf --release-policy dev "${C[@]}" 2>/dev/null || bad="$bad key"
+curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d '{}' "$URL_sim/v1/keys/pf/datakey" >"$TMP/dk.json"
+jq -r .wrapped "$TMP/dk.json" | base64 -d >"$TMP/pf.pwk"
+wait $QPID 2>/dev/null
+one_quote
+"$PPML" attest --service "$URL_sim" --release-key pf --for "$TMP/pf.pwk" --gramine-key model --dev-attestation "$G" 2>"$TMP/err"; rc=$?
+[ $rc = 0 ] && [ "$(od -An -tx1 "$G/keys/model" | tr -d ' \n')" = "$(jq -r .plaintext "$TMP/dk.json" | base64 -d | od -An -tx1 | tr -d ' \n')" ] &&
+	[ "$(stat -c %s "$G/keys/model")" = 16 ] || bad="$bad gramine-key(rc=$rc $(cat "$TMP/err"))"
+wait $QPID 2>/dev/null
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
