@@ -26,7 +26,7 @@ static void checks(const struct ppml_buf *sgx)
 
 	ppml_status st;
 
-	st = ppml_manifest_attrs_from_text((const char *)sgx->data, sgx->len, &attrs, &err);
+	st = ppml_manifest_attrs_from_text((const char *)sgx->data, sgx->len, PPML_GRAMINE_1_9, &attrs, &err);
 	if (st == PPML_OK)
 		st = ppml_manifest_check_cpu_features(&attrs, &err);
 	st = ppml_manifest_check_text((const char *)sgx->data, sgx->len, &v, &err);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_util.h"
 #include "ppml/hex.h"
 
@@ -74,22 +75,44 @@ int cli_print_json(FILE *out, json_t *o)
 	return rc;
 }
 
+int cli_gramine_version(const char *cmd, const char *arg, enum ppml_gramine_version *out)
+{
+	struct ppml_err err = {0};
+	if (ppml_gramine_version_parse(arg, out, &err) != PPML_OK)
+		return cli_usage_error(cmd, "--gramine-version: %s", err.msg);
+	return CLI_EXIT_OK;
+}
+
 void cli_print_layout(FILE *out, const struct ppml_enclave_identity *id,
 		      const struct ppml_sgx_layout *layout)
 {
 	struct ppml_buf b = {0};
 	const char *ra = id->attrs.remote_attestation;
 
-	fprintf(out,
-		"Attributes (required for enclave measurement):\n"
-		"    size:        0x%llx\n"
-		"    edmm:        %s\n"
-		"    max_threads: %llu\n"
-		"SGX remote attestation:\n"
-		"    %s\n"
-		"Memory:\n",
-		(unsigned long long)id->attrs.enclave_size, id->attrs.edmm_enable ? "True" : "False",
-		(unsigned long long)id->attrs.max_threads,
+	if (id->attrs.version == PPML_GRAMINE_1_3)
+		fprintf(out,
+			"Attributes:\n"
+			"    size:        0x%llx\n"
+			"    thread_num:  %llu\n"
+			"    isv_prod_id: %u\n"
+			"    isv_svn:     %u\n"
+			"    attr.flags:  0x%llx\n"
+			"    attr.xfrm:   0x%llx\n"
+			"    misc_select: 0x%x\n",
+			(unsigned long long)id->attrs.enclave_size,
+			(unsigned long long)id->attrs.max_threads, id->params.isv_prod_id,
+			id->params.isv_svn, (unsigned long long)id->params.attributes_flags,
+			(unsigned long long)id->params.attributes_xfrm, id->params.misc_select);
+	else
+		fprintf(out,
+			"Attributes (required for enclave measurement):\n"
+			"    size:        0x%llx\n"
+			"    edmm:        %s\n"
+			"    max_threads: %llu\n",
+			(unsigned long long)id->attrs.enclave_size,
+			id->attrs.edmm_enable ? "True" : "False",
+			(unsigned long long)id->attrs.max_threads);
+	fprintf(out, "SGX remote attestation:\n    %s\nMemory:\n",
 		(!*ra || strcmp(ra, "none") == 0) ? "None" : strcmp(ra, "dcap") == 0 ? "DCAP" : ra);
 	if (ppml_measure_layout_format(layout, &b) == PPML_OK && b.data)
 		fputs((const char *)b.data, out);

@@ -19,7 +19,8 @@
 const char cmd_sigstruct_usage[] =
 	"usage: ppml sigstruct show FILE.sig [--json]\n"
 	"       ppml sigstruct show --payload sigdata.bin [--json]\n"
-	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]]\n"
+	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]\n"
+	"                             [--gramine-version 1.9|1.3]]\n"
 	"\n"
 	"show     prints every SIGSTRUCT field with the attribute, XFRM and MISCSELECT bits\n"
 	"         decoded, MRENCLAVE and MRSIGNER (SHA-256 of the little-endian modulus).\n"
@@ -28,7 +29,9 @@ const char cmd_sigstruct_usage[] =
 	"         check (exit 1).  With --manifest it also measures manifest.sgx with the\n"
 	"         PAL (--libpal, default Gramine's sgx/libpal.so) and requires ENCLAVEHASH,\n"
 	"         ATTRIBUTES, ATTRIBUTEMASK, MISCSELECT/MASK, ISVPRODID and ISVSVN to be what\n"
-	"         the manifest derives: the .sig belongs to exactly these artefacts.\n";
+	"         the manifest derives: the .sig belongs to exactly these artefacts.\n"
+	"         --gramine-version 1.3 measures with the rules of Gramine v1.3.1 (BigDL's\n"
+	"         PPML images: sgx.thread_num, sgx.require_*, PIE layout); default 1.9.\n";
 
 struct bitname {
 	uint64_t bit;
@@ -262,7 +265,7 @@ out:
 
 /* The .sig must be what manifest + PAL derive (ppml_identity_match_sigstruct). */
 static int match_manifest(const struct ppml_sgx_sigstruct *s, const char *manifest,
-			  const char *libpal)
+			  const char *libpal, enum ppml_gramine_version ver)
 {
 	struct ppml_err err = {0};
 	uint8_t *text = NULL, *pal = NULL;
@@ -275,7 +278,8 @@ static int match_manifest(const struct ppml_sgx_sigstruct *s, const char *manife
 		rc = cli_fail("sigstruct", &err);
 		goto out;
 	}
-	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, &id, NULL, &err) != PPML_OK) {
+	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, ver, &id, NULL, &err) !=
+	    PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", manifest);
 		rc = cli_fail("sigstruct", &err);
 		goto out;
@@ -288,7 +292,8 @@ out:
 	return rc;
 }
 
-static int verify(const char *path, const char *manifest, const char *libpal)
+static int verify(const char *path, const char *manifest, const char *libpal,
+		  enum ppml_gramine_version ver)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
@@ -303,7 +308,7 @@ static int verify(const char *path, const char *manifest, const char *libpal)
 	}
 	if (ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
 		return cli_fail("sigstruct", &err);
-	if (manifest && (rc = match_manifest(&s, manifest, libpal)) != CLI_EXIT_OK)
+	if (manifest && (rc = match_manifest(&s, manifest, libpal, ver)) != CLI_EXIT_OK)
 		return rc;
 	printf("OK\n");
 	ppml_hex_encode(s.enclave_hash, 32, hex);
@@ -318,7 +323,8 @@ static int verify(const char *path, const char *manifest, const char *libpal)
 int cmd_sigstruct(int argc, char **argv)
 {
 	const char *file = NULL, *manifest = NULL, *libpal = NULL;
-	int json = 0, is_verify, payload = 0;
+	int json = 0, is_verify, payload = 0, ver_given = 0;
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 	if (argc < 2)
 		return cli_usage_error("sigstruct", "missing subcommand (show or verify)");
 	is_verify = strcmp(argv[1], "verify") == 0;
@@ -332,6 +338,11 @@ int cmd_sigstruct(int argc, char **argv)
 			manifest = argv[++i];
 		else if (is_verify && strcmp(argv[i], "--libpal") == 0 && i + 1 < argc)
 			libpal = argv[++i];
+		else if (is_verify && strcmp(argv[i], "--gramine-version") == 0 && i + 1 < argc) {
+			if (cli_gramine_version("sigstruct", argv[++i], &ver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			ver_given = 1;
+		}
 		else if (!file && argv[i][0] != '-')
 			file = argv[i];
 		else
@@ -339,8 +350,9 @@ int cmd_sigstruct(int argc, char **argv)
 	}
 	if (!file)
 		return cli_usage_error("sigstruct", "missing FILE.sig");
-	if (libpal && !manifest)
-		return cli_usage_error("sigstruct", "--libpal only makes sense with --manifest");
+	if ((libpal || ver_given) && !manifest)
+		return cli_usage_error("sigstruct", "--libpal and --gramine-version only make sense "
+						    "with --manifest");
 	if (manifest && !libpal) {
 		libpal = ppml_enclave_default_libpal();
 		if (!libpal)
@@ -350,6 +362,6 @@ int cmd_sigstruct(int argc, char **argv)
 	if (strcmp(argv[1], "show") == 0)
 		return show(file, json, payload);
 	if (is_verify)
-		return verify(file, manifest, libpal);
+		return verify(file, manifest, libpal, ver);
 	return cli_usage_error("sigstruct", "unknown subcommand '%s' (show or verify)", argv[1]);
 }

@@ -447,6 +447,47 @@ static ppml_status read_files(struct builder *b, const struct ppml_toml_value *r
 	return PPML_OK;
 }
 
+/*
+ * Keys of the other Gramine version (spec 12): that signer would have used
+ * them, this one ignores them, so the enclave is not configured as written.
+ * Each warning names the key to use instead.
+ */
+static ppml_status other_version_keys(struct builder *b, enum ppml_gramine_version ver,
+				      const struct ppml_toml_value *sgx)
+{
+	static const struct {
+		enum ppml_gramine_version ignored_by;
+		const char *key, *fix;
+	} keys[] = {
+		{PPML_GRAMINE_1_9, "thread_num", "sgx.max_threads"},
+		{PPML_GRAMINE_1_9, "require_avx", "sgx.cpu_features.avx = \"required\""},
+		{PPML_GRAMINE_1_9, "require_avx512", "sgx.cpu_features.avx512 = \"required\""},
+		{PPML_GRAMINE_1_9, "require_mpx", "sgx.cpu_features.mpx = \"required\""},
+		{PPML_GRAMINE_1_9, "require_pkru", "sgx.cpu_features.pkru = \"required\""},
+		{PPML_GRAMINE_1_9, "require_amx", "sgx.cpu_features.amx = \"required\""},
+		{PPML_GRAMINE_1_9, "support_exinfo", "sgx.use_exinfo"},
+		{PPML_GRAMINE_1_9, "nonpie_binary", "nothing (Gramine 1.5+ always uses base 0)"},
+		{PPML_GRAMINE_1_3, "max_threads", "sgx.thread_num"},
+		{PPML_GRAMINE_1_3, "cpu_features", "sgx.require_avx, sgx.require_avx512, ... = true"},
+		{PPML_GRAMINE_1_3, "use_exinfo", "sgx.support_exinfo"},
+		{PPML_GRAMINE_1_3, "edmm_enable", "nothing (v1.3 has no EDMM)"},
+	};
+	ppml_status st = PPML_OK;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && st == PPML_OK; i++) {
+		if (keys[i].ignored_by != ver || !ppml_toml_get(sgx, keys[i].key))
+			continue;
+		st = add_warning(b, "other_gramine_version_key",
+				 "sgx.%s is a Gramine %s key that the %s signer ignores: it changes "
+				 "MRENCLAVE but configures nothing; for Gramine %s use %s, or measure "
+				 "with --gramine-version %s if this enclave was signed by that version",
+				 keys[i].key, ver == PPML_GRAMINE_1_9 ? "v1.3" : "1.4+",
+				 ppml_gramine_version_name(ver), ppml_gramine_version_name(ver),
+				 keys[i].fix, ver == PPML_GRAMINE_1_9 ? "1.3" : "1.9");
+	}
+	return st;
+}
+
 static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_identity *m,
 				const struct ppml_toml_value *root)
 {
@@ -482,6 +523,8 @@ static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_ide
 				 "sgx.remote_attestation is \"%s\", not \"dcap\": the enclave cannot "
 				 "prove this identity to a relying party with DCAP quotes",
 				 *a->remote_attestation ? a->remote_attestation : "none");
+	if (st == PPML_OK)
+		st = other_version_keys(b, a->version, ppml_toml_get(root, "sgx"));
 	test_key = ppml_identity_known_test_key(b->id->mrsigner);
 	if (st == PPML_OK && test_key)
 		st = add_warning(b, "test_signing_key",
@@ -493,7 +536,7 @@ static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_ide
 
 ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len,
 				const uint8_t *pal, size_t pal_len, const char *pal_name,
-				const uint8_t *sig, size_t sig_len, const char *manifest_name,
+				enum ppml_gramine_version version, const uint8_t *sig, size_t sig_len, const char *manifest_name,
 				struct ppml_identity **out, struct ppml_err *err)
 {
 	struct ppml_sgx_sigstruct s;
@@ -514,8 +557,8 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 		return st;
 	if ((st = ppml_sigstruct_verify(&s, err)) != PPML_OK)
 		return st;
-	if ((st = ppml_enclave_measure(manifest_sgx, manifest_len, pal, pal_len, pal_name, &m, NULL,
-				       err)) != PPML_OK)
+	if ((st = ppml_enclave_measure(manifest_sgx, manifest_len, pal, pal_len, pal_name, version,
+				       &m, NULL, err)) != PPML_OK)
 		return st;
 	if ((st = ppml_identity_match_sigstruct(&m, &s, manifest_name, err)) != PPML_OK)
 		return st;
@@ -535,14 +578,20 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 	b.id->misc_select = s.misc_select;
 	b.id->misc_mask = s.misc_mask;
 	b.id->debug = (s.attributes_flags & PPML_SGX_FLAGS_DEBUG) != 0;
-	snprintf(b.id->date, sizeof(b.id->date), "%04x-%02x-%02x", (unsigned)(s.date >> 16),
-		 (unsigned)((s.date >> 8) & 0xff), (unsigned)(s.date & 0xff));
+	if (version == PPML_GRAMINE_1_3) /* binary: u16 year, u8 month, u8 day (spec 12) */
+		snprintf(b.id->date, sizeof(b.id->date), "%04u-%02u-%02u",
+			 (unsigned)(s.date & 0xffff) % 10000, (unsigned)((s.date >> 16) & 0xff) % 100,
+			 (unsigned)(s.date >> 24) % 100);
+	else
+		snprintf(b.id->date, sizeof(b.id->date), "%04x-%02x-%02x", (unsigned)(s.date >> 16),
+			 (unsigned)((s.date >> 8) & 0xff), (unsigned)(s.date & 0xff));
 	if (!EVP_Digest(manifest_sgx, manifest_len, b.id->manifest_sha256, &mdlen, EVP_sha256(),
 			NULL) || mdlen != 32) {
 		st = ppml_err_openssl(err, PPML_E_CRYPTO, "SHA-256 of manifest.sgx");
 		goto out;
 	}
-	if ((st = ppml_toml_parse((const char *)manifest_sgx, manifest_len, &root, err)) != PPML_OK ||
+	if ((st = ppml_manifest_parse((const char *)manifest_sgx, manifest_len, version, &root,
+				      err)) != PPML_OK ||
 	    (st = read_files(&b, root, err)) != PPML_OK)
 		goto out;
 	if ((st = flatten(&b, root, &path)) != PPML_OK || (st = add_warnings(&b, &m, root)) != PPML_OK) {

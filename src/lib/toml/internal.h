@@ -10,4 +10,8 @@
 ppml_status ppml_toml_table_add(struct ppml_toml_value *table, const char *key, size_t klen,
 				struct ppml_toml_value *val) PPML_WARN_UNUSED;
 
+/* Appends Python's repr() of a float ("0.1", "1e-05", "inf", "nan"); shared
+ * by the tomli-w and toml 0.10.2 writers. */
+ppml_status ppml_toml_put_pyfloat(struct ppml_buf *b, double x) PPML_WARN_UNUSED;
+
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ppml/limits.h"
-#include "ppml/toml.h"
+#include "internal.h"
 
 /* Section 3: a table stays inline in an array when "    " + inline + ","
  * is at most this many characters (code points, as Python's len()). */
@@ -182,8 +182,9 @@ static int shortest_digits(double x, char digits[24])
 	return e10;
 }
 
-/* Python repr(float): fixed notation when -4 < decpt <= 16, else d.ddde±XX. */
-static ppml_status put_float(struct ppml_buf *b, double x)
+/* Python repr(float): fixed notation when -4 < decpt <= 16, else d.ddde±XX.
+ * Shared with the toml 0.10.2 writer (internal.h). */
+ppml_status ppml_toml_put_pyfloat(struct ppml_buf *b, double x)
 {
 	char digits[24];
 	int decpt, n;
@@ -315,7 +316,7 @@ static ppml_status put_value(struct ppml_buf *b, const struct ppml_toml_value *v
 	case PPML_TOML_INTEGER:
 		return ppml_buf_printf(b, "%lld", (long long)v->u.i);
 	case PPML_TOML_FLOAT:
-		return put_float(b, v->u.f);
+		return ppml_toml_put_pyfloat(b, v->u.f);
 	case PPML_TOML_BOOLEAN:
 		return ppml_buf_puts(b, v->u.b ? "true" : "false");
 	case PPML_TOML_DATETIME:
