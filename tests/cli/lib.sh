@@ -17,10 +17,11 @@ need_shared() {
 	return 1
 }
 
-# copy_vector NAME DIR: a writable copy of a gramine-v1.9 vector, with v11's symlinks restored (the shared
-# copy stores them as text files holding the target) and v12's big file generated.
+# copy_vector NAME DIR [SET]: a writable copy of a vector of SET (default gramine-v1.9), with v11's
+# symlinks restored (the shared copy stores them as text files holding the target) and v12's big file
+# generated.
 copy_vector() {
-	rm -rf "$2" && cp -r "$PPML_SHARED/vectors/gramine-v1.9/$1" "$2" && chmod -R u+w "$2" || return 1
+	rm -rf "$2" && cp -r "$PPML_SHARED/vectors/${3:-gramine-v1.9}/$1" "$2" && chmod -R u+w "$2" || return 1
 	rm -f "$2/app.manifest.sgx" "$2/app.sig"
 	if [ "$1" = v11_trusted_dir ]; then
 		(cd "$2/files/model" && rm linked_dir link-to-config.json &&

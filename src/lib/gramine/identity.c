@@ -411,7 +411,7 @@ static const char *str_of(const struct ppml_toml_value *t, const char *key, size
 }
 
 static ppml_status read_files(struct builder *b, const struct ppml_toml_value *root,
-			      struct ppml_err *err)
+			      enum ppml_gramine_version version, struct ppml_err *err)
 {
 	const struct ppml_toml_value *loader = ppml_toml_get(root, "loader");
 	const struct ppml_toml_value *ep = ppml_toml_get(loader, "entrypoint");
@@ -419,7 +419,9 @@ static ppml_status read_files(struct builder *b, const struct ppml_toml_value *r
 	const char *uri, *sha;
 	size_t ul = 0, sl = 0;
 
-	if (ep) {
+	/* v1.3's loader.entrypoint is a plain URI, not hashed: the LibOS is a
+	 * trusted file there (spec 12) */
+	if (ep && version != PPML_GRAMINE_1_3) {
 		uri = str_of(ep, "uri", &ul);
 		sha = str_of(ep, "sha256", &sl);
 		if (!uri || !sha)
@@ -592,7 +594,7 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 	}
 	if ((st = ppml_manifest_parse((const char *)manifest_sgx, manifest_len, version, &root,
 				      err)) != PPML_OK ||
-	    (st = read_files(&b, root, err)) != PPML_OK)
+	    (st = read_files(&b, root, version, err)) != PPML_OK)
 		goto out;
 	if ((st = flatten(&b, root, &path)) != PPML_OK || (st = add_warnings(&b, &m, root)) != PPML_OK) {
 		ppml_err_set(err, st, "out of memory");
