@@ -362,6 +362,11 @@ TEST(v20_xfrm_and_v18_date)
 	CHECK(ppml_sigstruct_parse_date("2024-1-31", &d, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse_date("2024-12-3a", &d, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse_date("2024/12/31", &d, &err) == PPML_E_INPUT);
+	/* Gramine v1.3 (spec 12): binary u16 year, u8 month, u8 day: e8 07 0c 1f */
+	CHECK(ppml_sigstruct_parse_date_binary("2024-12-31", &d, &err) == PPML_OK && d == 0x1f0c07e8);
+	CHECK(ppml_sigstruct_parse_date_binary("0000-00-00", &d, &err) == PPML_E_INPUT);
+	CHECK(ppml_sigstruct_parse_date_binary("2024-13-01", &d, &err) == PPML_E_INPUT);
+	CHECK(ppml_sigstruct_parse_date_binary("2024-1-31", &d, &err) == PPML_E_INPUT);
 }
 
 TEST(parse_size_python_syntax)
