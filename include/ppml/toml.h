@@ -93,6 +93,16 @@ struct ppml_toml_value {
 ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value **root,
 			    struct ppml_err *err) PPML_WARN_UNUSED;
 
+/*
+ * Appends Python 3's repr() of a str (len bytes of UTF-8), quotes included:
+ * ' unless the text holds ' and no "; \\ \n \r \t and the quote escaped;
+ * other C0 controls, DEL and non-printable characters as \xNN, \uNNNN or
+ * \UNNNNNNNN; printable text raw.  Printability above Latin-1 comes from a
+ * table of the separator, format, surrogate and private-use ranges; unassigned
+ * code points, which Python escapes, are written raw.
+ */
+ppml_status ppml_toml_pyrepr_str(struct ppml_buf *b, const char *s, size_t len) PPML_WARN_UNUSED;
+
 /* ppml_toml_parse_ex flag: also refuse arrays whose elements are of
  * different kinds, as Python toml 0.10.2 (Gramine v1.3.1) does: PPML_E_INPUT
  * "Not a homogeneous array (line L column 1 char N)", L the line of the key

@@ -31,18 +31,9 @@ static bool is_true(const struct ppml_toml_value *v)
 /* Python `v == 1` (v1.3's collect_bits): True, 1 and 1.0 all compare equal. */
 static bool equals_one(const struct ppml_toml_value *v)
 {
-	if (!v)
-		return false;
-	switch (v->type) {
-	case PPML_TOML_BOOLEAN:
-		return v->u.b;
-	case PPML_TOML_INTEGER:
-		return v->u.i == 1;
-	case PPML_TOML_FLOAT:
-		return v->u.f == 1.0;
-	default:
-		return false;
-	}
+	return v && ((v->type == PPML_TOML_BOOLEAN && v->u.b) ||
+		     (v->type == PPML_TOML_INTEGER && v->u.i == 1) ||
+		     (v->type == PPML_TOML_FLOAT && v->u.f == 1.0));
 }
 
 /* The threads key of each version, and the other version's name for it. */

@@ -80,88 +80,6 @@ static ppml_status sections_add(struct sections *s, char *name, const struct ppm
 
 /* ---- strings: Python repr(), then _dump_str ------------------------------ */
 
-/* Decodes one UTF-8 sequence (the parser guarantees valid UTF-8). */
-static size_t utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
-{
-	if (p[0] < 0x80 || len < 2) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		*cp = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
-		return 2;
-	}
-	if ((p[0] & 0xf0) == 0xe0 && len >= 3) {
-		*cp = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
-		return 3;
-	}
-	if (len >= 4) {
-		*cp = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
-		      ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
-		return 4;
-	}
-	*cp = p[0];
-	return 1;
-}
-
-/*
- * str.isprintable() for non-ASCII code points.  Latin-1 is exact (C1
- * controls, NO-BREAK SPACE and SOFT HYPHEN are not printable); above it the
- * separator (Zs/Zl/Zp), format (Cf), surrogate and private-use ranges are
- * listed.  Unassigned code points (Cn) are not in the table: Python escapes
- * them, we write them raw (documented in docs/ppml-toml.md).
- */
-static int py_printable(uint32_t cp)
-{
-	static const uint32_t ranges[][2] = {
-		{0x80, 0xa0}, {0xad, 0xad}, {0x600, 0x605}, {0x61c, 0x61c}, {0x6dd, 0x6dd},
-		{0x70f, 0x70f}, {0x1680, 0x1680}, {0x180e, 0x180e}, {0x2000, 0x200f},
-		{0x2028, 0x202f}, {0x205f, 0x2064}, {0x2066, 0x206f}, {0x3000, 0x3000},
-		{0xd800, 0xf8ff}, {0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0xe0001, 0xe0001},
-		{0xe0020, 0xe007f}, {0xf0000, 0x10ffff},
-	};
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-		if (cp >= ranges[i][0] && cp <= ranges[i][1])
-			return 0;
-	return 1;
-}
-
-/* repr(s) without the surrounding quotes; *single tells which quote it chose. */
-static ppml_status py_repr_body(struct ppml_buf *b, const char *s, size_t len, int *single)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	ppml_status st = PPML_OK;
-	char q;
-
-	/* Python picks ' unless the text holds ' and no ". */
-	*single = !(memchr(s, '\'', len) && !memchr(s, '"', len));
-	q = *single ? '\'' : '"';
-	for (size_t i = 0; i < len && st == PPML_OK;) {
-		uint32_t cp;
-		size_t n = utf8_next(p + i, len - i, &cp);
-		if (cp == (uint32_t)q || cp == '\\')
-			st = ppml_buf_printf(b, "\\%c", (int)cp);
-		else if (cp == '\n')
-			st = ppml_buf_puts(b, "\\n");
-		else if (cp == '\r')
-			st = ppml_buf_puts(b, "\\r");
-		else if (cp == '\t')
-			st = ppml_buf_puts(b, "\\t");
-		else if (cp < 0x20 || cp == 0x7f)
-			st = ppml_buf_printf(b, "\\x%02x", (unsigned)cp);
-		else if (cp < 0x80 || py_printable(cp))
-			st = ppml_buf_append(b, p + i, n);
-		else if (cp < 0x100)
-			st = ppml_buf_printf(b, "\\x%02x", (unsigned)cp);
-		else if (cp < 0x10000)
-			st = ppml_buf_printf(b, "\\u%04x", (unsigned)cp);
-		else
-			st = ppml_buf_printf(b, "\\U%08x", (unsigned)cp);
-		i += n;
-	}
-	return st;
-}
-
 /* Python str.replace(from, to) on a buffer (non-overlapping, left to right). */
 static ppml_status buf_replace(struct ppml_buf *b, const char *from, const char *to)
 {
@@ -200,9 +118,13 @@ static ppml_status put_string(struct ppml_buf *out, const char *s, size_t len, s
 	size_t nparts = 1, k = 0;
 	const char *rest;
 
-	if ((st = py_repr_body(&r, s, len, &single)) != PPML_OK ||
-	    (st = ppml_buf_append(&r, "", 0)) != PPML_OK)
+	/* v = repr(v)[1:-1], remembering which quote repr chose */
+	if ((st = ppml_toml_pyrepr_str(&r, s, len)) != PPML_OK)
 		goto nomem;
+	single = r.data[0] == '\'';
+	memmove(r.data, r.data + 1, r.len - 2);
+	r.len -= 2;
+	r.data[r.len] = '\0';
 	if (single && ((st = buf_replace(&r, "\\'", "'")) != PPML_OK ||
 		       (st = buf_replace(&r, "\"", "\\\"")) != PPML_OK))
 		goto nomem;
@@ -287,25 +209,10 @@ out:
 	return st;
 }
 
-/* re.match(r'^[A-Za-z0-9_-]+$', key): `$` also matches before a final "\n". */
-static int is_bare_key(const char *k, size_t len)
-{
-	if (len >= 2 && k[len - 1] == '\n')
-		len--;
-	if (len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)k[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static ppml_status put_key(struct ppml_buf *b, const char *k, size_t len, struct ppml_err *err)
 {
-	if (is_bare_key(k, len))
+	/* re.match(r'^[A-Za-z0-9_-]+$', key): `$` also matches before a final "\n" */
+	if (ppml_toml_is_bare_key(k, len >= 2 && k[len - 1] == '\n' ? len - 1 : len))
 		return ppml_buf_append(b, k, len) == PPML_OK ? PPML_OK : nomem(err);
 	return put_string(b, k, len, err);
 }
@@ -332,7 +239,6 @@ static ppml_status put_datetime(struct ppml_buf *b, const struct ppml_toml_value
 {
 	const struct ppml_toml_datetime *d = &v->u.dt;
 	unsigned micro = d->nanosecond / 1000u;
-	ppml_status st = PPML_OK;
 
 	if (v->type == PPML_TOML_TIME_LOCAL) {
 		if (d->frac_digits != 0 && (d->frac_digits < 3 || d->frac_digits > 6))
@@ -342,29 +248,8 @@ static ppml_status put_datetime(struct ppml_buf *b, const struct ppml_toml_value
 		micro = d->nanosecond;
 		for (unsigned i = d->frac_digits; i < 9; i++)
 			micro /= 10;
-	} else {
-		st = ppml_buf_printf(b, "%04d-%02d-%02d", d->year, d->month, d->day);
-		if (st != PPML_OK || v->type == PPML_TOML_DATE_LOCAL)
-			goto out;
-		st = ppml_buf_putc(b, 'T');
 	}
-	if (st == PPML_OK)
-		st = ppml_buf_printf(b, "%02d:%02d:%02d", d->hour, d->minute, d->second);
-	if (st == PPML_OK && micro)
-		st = ppml_buf_printf(b, ".%06u", micro);
-	if (st == PPML_OK && v->type == PPML_TOML_DATETIME) {
-		int off = d->offset_minutes;
-		char sign = off < 0 ? '-' : '+';
-		if (off == 0)
-			st = ppml_buf_putc(b, 'Z');
-		else {
-			if (off < 0)
-				off = -off;
-			st = ppml_buf_printf(b, "%c%02d:%02d", sign, off / 60, off % 60);
-		}
-	}
-out:
-	return st == PPML_OK ? PPML_OK : nomem(err);
+	return ppml_toml_put_pydatetime(b, v, 'T', micro, 1) == PPML_OK ? PPML_OK : nomem(err);
 }
 
 static ppml_status put_value(struct ppml_buf *b, const struct ppml_toml_value *v, int depth,
