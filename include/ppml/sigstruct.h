@@ -64,6 +64,12 @@ ppml_status ppml_sigstruct_parse_date(const char *s, uint32_t *bcd, struct ppml_
 ppml_status ppml_sigstruct_parse_date_binary(const char *s, uint32_t *out, struct ppml_err *err)
 	PPML_WARN_UNUSED;
 
+/* DATE as "YYYY-MM-DD" into out (at least 16 bytes): BCD, or the binary
+ * layout of Gramine v1.3 when binary is non-zero.  Returns 1 when the value
+ * is well-formed for that layout (BCD: every nibble a decimal digit), 0 when
+ * not (out then holds the raw fields as they decode). */
+int ppml_sigstruct_format_date(uint32_t date, int binary, char out[16]);
+
 /* Writes the header constants and the body from p; key fields, signature and
  * Q1/Q2 are zero. */
 void ppml_sigstruct_init(struct ppml_sgx_sigstruct *s, const struct ppml_sigstruct_params *p);

@@ -141,6 +141,12 @@ else
 	fail identity19_flags_13_keys "$(cat "$TMP/err" "$TMP/out")"
 fi
 
+# sigstruct show reads the binary DATE with the option, and points to it without.
+s=$V/b01_pie_defaults/app.sig
+"$PPML" sigstruct show --gramine-version 1.3 "$s" | grep -q 'date: *2024-12-31 (raw 0x1f0c07e8)$' &&
+	"$PPML" sigstruct show "$s" | grep -q 'not BCD: Gramine v1.3 stores a binary date' &&
+	pass sigstruct_show13_date || fail sigstruct_show13_date "$("$PPML" sigstruct show "$s" | grep date)"
+
 # Usage: an unknown version, and --chroot (no such option in v1.3).
 "$PPML" sign --gramine-version 1.4 -m x -o y -k z -l w >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'expected 1.9 .* or 1.3' "$TMP/err" && pass gramine_version_usage ||

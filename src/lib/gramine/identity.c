@@ -580,13 +580,11 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 	b.id->misc_select = s.misc_select;
 	b.id->misc_mask = s.misc_mask;
 	b.id->debug = (s.attributes_flags & PPML_SGX_FLAGS_DEBUG) != 0;
-	if (version == PPML_GRAMINE_1_3) /* binary: u16 year, u8 month, u8 day (spec 12) */
-		snprintf(b.id->date, sizeof(b.id->date), "%04u-%02u-%02u",
-			 (unsigned)(s.date & 0xffff) % 10000, (unsigned)((s.date >> 16) & 0xff) % 100,
-			 (unsigned)(s.date >> 24) % 100);
-	else
-		snprintf(b.id->date, sizeof(b.id->date), "%04x-%02x-%02x", (unsigned)(s.date >> 16),
-			 (unsigned)((s.date >> 8) & 0xff), (unsigned)(s.date & 0xff));
+	{
+		char date[16];
+		(void)ppml_sigstruct_format_date(s.date, version == PPML_GRAMINE_1_3, date);
+		snprintf(b.id->date, sizeof(b.id->date), "%.10s", date);
+	}
 	if (!EVP_Digest(manifest_sgx, manifest_len, b.id->manifest_sha256, &mdlen, EVP_sha256(),
 			NULL) || mdlen != 32) {
 		st = ppml_err_openssl(err, PPML_E_CRYPTO, "SHA-256 of manifest.sgx");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SIGSTRUCT build, sign, parse, verify (spec sections 8-10). */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -133,6 +134,22 @@ ppml_status ppml_sigstruct_parse_date_binary(const char *s, uint32_t *out, struc
 				    "1-31)", s);
 	*out = ymd[0] | (uint32_t)ymd[1] << 16 | (uint32_t)ymd[2] << 24;
 	return PPML_OK;
+}
+
+int ppml_sigstruct_format_date(uint32_t date, int binary, char out[16])
+{
+	if (binary) {
+		snprintf(out, 16, "%04u-%02u-%02u", (unsigned)(date & 0xffff) % 10000,
+			 (unsigned)((date >> 16) & 0xff) % 100, (unsigned)(date >> 24) % 100);
+		return ((date >> 16) & 0xff) >= 1 && ((date >> 16) & 0xff) <= 12 &&
+		       (date >> 24) >= 1 && (date >> 24) <= 31;
+	}
+	snprintf(out, 16, "%04x-%02x-%02x", (unsigned)(date >> 16), (unsigned)((date >> 8) & 0xff),
+		 (unsigned)(date & 0xff));
+	for (unsigned i = 0; i < 8; i++)
+		if (((date >> (4 * i)) & 0xf) > 9)
+			return 0;
+	return 1;
 }
 
 /* ---------------------------------------------------------------- build */
