@@ -118,6 +118,11 @@ fi
 [ $rc -ne 0 ] && grep -q 'thread_num is set: this is a Gramine v1.3 manifest' "$TMP/err" &&
 	pass identity13_as_19_refused_with_fix || fail identity13_as_19_refused_with_fix "rc=$rc: $(cat "$TMP/err")"
 
+v=$PPML_SHARED/vectors/gramine-v1.9/v02_256M_t1_debug
+"$PPML" identity --gramine-version 1.3 -m "$v/app.manifest.sgx" -s "$v/app.sig" -l "$v/libpal.so" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc -ne 0 ] && grep -q 'max_threads is set: this is a Gramine 1.4+ manifest; measure it with --gramine-version 1.9' "$TMP/err" &&
+	pass identity19_as_13_refused_with_fix || fail identity19_as_13_refused_with_fix "rc=$rc: $(cat "$TMP/err")"
+
 d="$TMP/mixed"
 copy_vector b01_pie_defaults "$d" "$SET"
 printf 'sgx.max_threads = 4\nsgx.cpu_features.avx = "required"\n' >>"$d/app.manifest.template"

@@ -295,6 +295,10 @@ TEST(e06_enclave_too_small)
 	v.in.pal_len = plen;
 	CHECK(ppml_measure_mrenclave(&v.in, mr, NULL, &err) == PPML_E_INPUT);
 	CHECK_STREQ(err.msg, "Enclave size is not large enough");
+	/* spec 12: the base is 0 or the enclave size (v1.3 PIE), nothing else */
+	v.in.base = 0x1000;
+	CHECK(ppml_measure_mrenclave(&v.in, mr, NULL, &err) == PPML_E_INPUT);
+	CHECK(strstr(err.msg, "expected 0 or the enclave size") != NULL);
 	free(manifest);
 	free(pal);
 }
