@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ppml/manifest.h - Gramine v1.9 manifests: normalisation, attributes, schema.
+ * ppml/manifest.h - Gramine manifests: normalisation, attributes, schema.
+ * Gramine v1.9 by default; the v1.3.1 rules of BigDL's images (spec section
+ * 12) where a function takes enum ppml_gramine_version or opts->version.
  *
  * The signer pipeline (spec/gramine-sgx-signing.md section 1) is:
  *
- *   text --ppml_toml_parse--> tree --ppml_manifest_normalize--> tree
- *        --ppml_toml_write_tomliw--> manifest.sgx bytes (written, measured)
+ *   text --ppml_manifest_parse--> tree --ppml_manifest_normalize--> tree
+ *        --ppml_manifest_write (tomli-w; toml 0.10.2 for 1.3)--> manifest.sgx bytes
  *   manifest.sgx bytes --ppml_manifest_attrs_from_text--> struct ppml_manifest_attrs
  *        --ppml_manifest_check_cpu_features--> ok / Gramine's KeyError text
  *

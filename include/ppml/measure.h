@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ppml/measure.h - Gramine v1.9 enclave layout and MRENCLAVE
- * (shared/spec/gramine-sgx-signing.md sections 5-7).
+ * ppml/measure.h - Gramine enclave layout and MRENCLAVE
+ * (shared/spec/gramine-sgx-signing.md sections 5-7; the v1.3 PIE base of
+ * section 12 through ppml_measure_input.base).
  *
  * The inputs are already extracted from the manifest by the caller: the exact
  * manifest.sgx bytes (measured as they are), the PAL ELF bytes, and the three
