@@ -146,6 +146,22 @@ else
 	fail identity19_flags_13_keys "$(cat "$TMP/err" "$TMP/out")"
 fi
 
+# v1.3 trusted-file errors (append_trusted_dir_or_file): nothing written, the entry named.
+d="$TMP/tf"
+for case in 'file:files/nope.bin|Cannot resolve files/nope.bin' 'file:files|Directory URI (file:files) does not end with "/"' \
+	'file:files/fifo|AssertionError: files/fifo is neither a regular file'; do
+	copy_vector b08_trusted_tables "$d" "$SET"
+	mkfifo "$d/files/fifo"
+	uri=${case%%|*} want=${case#*|}
+	sed -i "s#{ uri = \"file:files/x.txt\" }#{ uri = \"$uri\" }#" "$d/app.manifest.template"
+	sign13 "$d" app.manifest.template >/dev/null 2>"$TMP/err"; rc=$?
+	if [ $rc -eq 3 ] && [ ! -e "$d/app.manifest.sgx" ] && [ ! -e "$d/app.sig" ] && grep -qF "$want" "$TMP/err"; then
+		pass "sign13_trusted_error/${uri#file:}"
+	else
+		fail "sign13_trusted_error/${uri#file:}" "rc=$rc: $(cat "$TMP/err")"
+	fi
+done
+
 # sigstruct show reads the binary DATE with the option, and points to it without.
 s=$V/b01_pie_defaults/app.sig
 "$PPML" sigstruct show --gramine-version 1.3 "$s" | grep -q 'date: *2024-12-31 (raw 0x1f0c07e8)$' &&

@@ -36,9 +36,14 @@ struct ctx {
 	size_t len, cap;
 	size_t *ht;           /* open addressing: index+1, 0 = empty */
 	size_t ht_cap;
-	bool no_dedup;        /* v1.3: every expanded entry is kept, in order */
 	struct ppml_err *err;
 };
+
+/* Gramine v1.3.1 rules (spec 12) rather than v1.9's. */
+static bool is_v13(const struct ctx *c)
+{
+	return c->opts->version == PPML_GRAMINE_1_3;
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -379,7 +384,7 @@ static ppml_status add_file(struct ctx *c, char *uri, char *path, char *sha256)
 	size_t no_slot = 0;
 	struct tf t = {uri, path, sha256, false, 0};
 
-	if (c->no_dedup) {
+	if (is_v13(c)) { /* no dedup: every expanded entry is kept, in order */
 		slot = &no_slot;
 		goto append;
 	}
@@ -798,6 +803,13 @@ static ppml_status expand_item_v13(struct ctx *c, size_t idx, const struct ppml_
 		st = expand_dir(c, uri, norm, "/", 0);
 		goto out;
 	}
+	if (!S_ISREG(sb.st_mode)) { /* Python: assert path.is_file() */
+		st = ppml_err_set(c->err, PPML_E_INPUT,
+				  "AssertionError: %s is neither a regular file nor a directory "
+				  "(sgx.trusted_files[%zu])",
+				  norm, idx);
+		goto out;
+	}
 	st = add_file(c, uri, norm, NULL);
 	uri = norm = NULL;
 out:
@@ -1108,7 +1120,7 @@ static ppml_status expand_all(struct ppml_toml_value *sgx, struct ctx *c,
 	struct ppml_toml_value *arr = NULL;
 
 	for (size_t i = 0; i < tfs->u.a.len; i++)
-		if ((st = (c->no_dedup ? expand_item_v13 : expand_item)(c, i, tfs->u.a.items[i])) !=
+		if ((st = (is_v13(c) ? expand_item_v13 : expand_item)(c, i, tfs->u.a.items[i])) !=
 		    PPML_OK)
 			goto out;
 
@@ -1227,18 +1239,17 @@ ppml_status ppml_manifest_normalize(struct ppml_toml_value *root,
 		st = nomem(err);
 		goto out;
 	}
-	c.no_dedup = opts->version == PPML_GRAMINE_1_3;
-	if ((st = (c.no_dedup ? apply_sgx_defaults_v13 : apply_sgx_defaults)(root, err)) != PPML_OK)
+	if ((st = (is_v13(&c) ? apply_sgx_defaults_v13 : apply_sgx_defaults)(root, err)) != PPML_OK)
 		goto out;
 	sgx = ppml_toml_get(root, "sgx");
 	if ((st = normalise_trusted_list(sgx, err)) != PPML_OK)
 		goto out;
 	/* v1.3 does not hash loader.entrypoint: the LibOS is a trusted file there */
-	if (!c.no_dedup && (st = loader_entrypoint(root, opts, r, err)) != PPML_OK)
+	if (!is_v13(&c) && (st = loader_entrypoint(root, opts, r, err)) != PPML_OK)
 		goto out;
 	if (opts->flags & PPML_MANIFEST_DEFAULTS_ONLY)
 		goto done;
-	if (opts->chroot && c.no_dedup) {
+	if (opts->chroot && is_v13(&c)) {
 		st = ppml_err_set(err, PPML_E_INPUT,
 				  "--chroot is a Gramine 1.6+ option: the v1.3 signer resolves trusted "
 				  "files against the current directory only");
