@@ -109,95 +109,77 @@ static ppml_status buf_replace(struct ppml_buf *b, const char *from, const char 
 	return PPML_OK;
 }
 
-/* toml.encoder._dump_str. */
+/* The next piece of v.split("\\x"), from *rest on (a NUL-terminated
+ * string: repr() leaves no raw NUL); moves *rest past it and its "\x". */
+static const char *next_part(const char **rest, size_t *n)
+{
+	const char *p = *rest, *e = strstr(p, "\\x");
+	*n = e ? (size_t)(e - p) : strlen(p);
+	*rest = e ? e + 2 : p + *n;
+	return p;
+}
+
+/* toml.encoder._dump_str: repr(), quotes adjusted, then its "\x" loop. */
 static ppml_status put_string(struct ppml_buf *out, const char *s, size_t len, struct ppml_err *err)
 {
 	struct ppml_buf r = {0}, cur = {0};
 	ppml_status st;
 	int single;
-	size_t nparts = 1, k = 0;
-	const char *rest;
+	size_t left = 1, n; /* left: len(v), the pieces not yet joined */
+	const char *rest, *p;
 
 	/* v = repr(v)[1:-1], remembering which quote repr chose */
-	if ((st = ppml_toml_pyrepr_str(&r, s, len)) != PPML_OK)
+	if (ppml_toml_pyrepr_str(&r, s, len) != PPML_OK)
 		goto nomem;
 	single = r.data[0] == '\'';
 	memmove(r.data, r.data + 1, r.len - 2);
 	r.len -= 2;
 	r.data[r.len] = '\0';
-	if (single && ((st = buf_replace(&r, "\\'", "'")) != PPML_OK ||
-		       (st = buf_replace(&r, "\"", "\\\"")) != PPML_OK))
+	if (single && (buf_replace(&r, "\\'", "'") != PPML_OK ||
+		       buf_replace(&r, "\"", "\\\"") != PPML_OK))
 		goto nomem;
-	/* v = v.split("\\x") */
 	for (size_t i = 0; i + 1 < r.len; i++)
 		if (r.data[i] == '\\' && r.data[i + 1] == 'x') {
-			nparts++;
+			left++;
 			i++;
 		}
-	if (nparts == 1) {
-		st = ppml_buf_putc(out, '"');
-		if (st == PPML_OK)
-			st = ppml_buf_append(out, r.data, r.len);
-		if (st == PPML_OK)
-			st = ppml_buf_putc(out, '"');
-		ppml_buf_free(&r);
-		return st == PPML_OK ? PPML_OK : nomem(err);
-	}
-	/* parts are r split at each "\x"; walk them with `rest` */
 	rest = (const char *)r.data;
-#define NEXT_PART(ptr, n)                                                       \
-	do {                                                                    \
-		const char *e_ = strstr(rest, "\\x");                           \
-		ptr = rest;                                                     \
-		n = e_ ? (size_t)(e_ - rest) : strlen(rest);                    \
-		rest = e_ ? e_ + 2 : rest + n;                                  \
-		k++;                                                            \
-	} while (0)
-	{
-		const char *p0;
-		size_t n0;
-		NEXT_PART(p0, n0);
-		if ((st = ppml_buf_append(&cur, p0, n0)) != PPML_OK ||
-		    (st = ppml_buf_append(&cur, "", 0)) != PPML_OK)
-			goto nomem;
-	}
-	/* while len(v) > 1: the parts left are nparts - k + 1 (cur counts as one) */
-	while (nparts - k + 1 > 1) {
-		const char *pn;
-		size_t nn, i = 1;
+	p = next_part(&rest, &n);
+	if (ppml_buf_append(&cur, p, n) != PPML_OK)
+		goto nomem;
+	while (left > 1) {
+		size_t i = 1;
 		int joinx;
 		if (cur.len == 0) { /* if not v[0]: v = v[1:] */
-			const char *p1;
-			size_t n1;
-			NEXT_PART(p1, n1);
-			ppml_buf_free(&cur);
-			if ((st = ppml_buf_append(&cur, p1, n1)) != PPML_OK ||
-			    (st = ppml_buf_append(&cur, "", 0)) != PPML_OK)
+			p = next_part(&rest, &n);
+			left--;
+			cur.len = 0;
+			if (ppml_buf_append(&cur, p, n) != PPML_OK)
 				goto nomem;
 		}
-		if ((st = buf_replace(&cur, "\\\\", "\\")) != PPML_OK)
+		if (buf_replace(&cur, "\\\\", "\\") != PPML_OK)
 			goto nomem;
-		if (cur.len == 0 || nparts - k + 1 < 2) {
+		if (cur.len == 0 || left < 2) { /* v[0][-1] or v[1] */
 			st = ppml_err_set(err, PPML_E_INPUT,
 					  "toml 0.10.2 cannot write this string (IndexError in "
 					  "_dump_str: it mishandles control characters): %.60s",
 					  s);
 			goto out;
 		}
+		/* an odd run of backslashes before the "\x" was an escaped one */
 		joinx = cur.data[cur.len - 1] != '\\';
 		while (cur.len > i && cur.data[cur.len - i] == '\\') {
 			joinx = !joinx;
 			i++;
 		}
-		NEXT_PART(pn, nn);
-		if ((st = ppml_buf_puts(&cur, joinx ? "x" : "u00")) != PPML_OK ||
-		    (st = ppml_buf_append(&cur, pn, nn)) != PPML_OK)
+		p = next_part(&rest, &n);
+		left--;
+		if (ppml_buf_puts(&cur, joinx ? "x" : "u00") != PPML_OK ||
+		    ppml_buf_append(&cur, p, n) != PPML_OK)
 			goto nomem;
 	}
-#undef NEXT_PART
-	if ((st = ppml_buf_putc(out, '"')) != PPML_OK ||
-	    (st = ppml_buf_append(out, cur.data, cur.len)) != PPML_OK ||
-	    (st = ppml_buf_putc(out, '"')) != PPML_OK)
+	if (ppml_buf_putc(out, '"') != PPML_OK || ppml_buf_append(out, cur.data, cur.len) != PPML_OK ||
+	    ppml_buf_putc(out, '"') != PPML_OK)
 		goto nomem;
 	st = PPML_OK;
 	goto out;
