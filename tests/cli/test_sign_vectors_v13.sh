@@ -165,6 +165,23 @@ for case in 'file:files/nope.bin|Cannot resolve files/nope.bin' 'file:files|Dire
 	fi
 done
 
+# Two-step signing with the v1.3 rules: the key holder's openssl signature over the payload
+# gives Gramine v1.3.1's own .sig.
+d="$TMP/two"
+copy_vector b04_require_opts_isv "$d" "$SET"
+if (cd "$d" && "$PPML" sign --gramine-version 1.3 -m app.manifest -o app.manifest.sgx \
+	--gendata sigdata.bin -l libpal.so -d 2024-12-31 -q >/dev/null &&
+	"$PPML" sigstruct show --gramine-version 1.3 --payload sigdata.bin | grep -q 'date: *2024-12-31' &&
+	openssl dgst -sha256 -sign key.pem -out sig.bin sigdata.bin &&
+	openssl pkey -in key.pem -pubout -out pub.pem &&
+	"$PPML" sign --gramine-version 1.3 -m app.manifest -o app.manifest.sgx --catsig \
+		--sigdata sigdata.bin --public-key pub.pem --signature sig.bin -l libpal.so -s app.sig -q \
+		>/dev/null) 2>"$TMP/err" && cmp -s "$d/app.sig" "$V/b04_require_opts_isv/app.sig"; then
+	pass sign13_two_step
+else
+	fail sign13_two_step "$(cat "$TMP/err")"
+fi
+
 # sigstruct show reads the binary DATE with the option, and points to it without.
 s=$V/b01_pie_defaults/app.sig
 "$PPML" sigstruct show --gramine-version 1.3 "$s" | grep -q 'date: *2024-12-31 (raw 0x1f0c07e8)$' &&
