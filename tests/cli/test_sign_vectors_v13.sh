@@ -109,7 +109,8 @@ fi
 b=$V/b04_require_opts_isv
 "$PPML" identity --gramine-version 1.3 -m "$b/app.manifest.sgx" -s "$b/app.sig" -l "$b/libpal.so" --json >"$TMP/id.json" 2>"$TMP/err"
 if grep -q "\"mrenclave\": \"$(field "$b" mrenclave)\"" "$TMP/id.json" &&
-	grep -q '"date": "2024-12-31"' "$TMP/id.json" && grep -q '"isvprodid": 4321' "$TMP/id.json"; then
+	grep -q '"date": "2024-12-31"' "$TMP/id.json" && grep -q '"isvprodid": 4321' "$TMP/id.json" &&
+	grep -q '"code": "test_signing_key"' "$TMP/id.json"; then
 	pass identity13
 else
 	fail identity13 "$(cat "$TMP/err") $(head -c 400 "$TMP/id.json")"

@@ -21,8 +21,9 @@
 
 /* ---- known test keys --------------------------------------------------------
  * MRSIGNERs whose private keys are public.  Each is the "mrsigner" recorded in
- * ../shared/vectors/gramine-v1.9/v* /expected.json (the keys shipped with the
- * vectors).  Intel SGX SDK's sample enclaves generate a fresh test key at build
+ * ../shared/vectors/gramine-v1.9/v* /expected.json and, after them,
+ * ../shared/vectors/gramine-v1.3.1-bigdl/b* /expected.json (the keys shipped
+ * with the vectors).  Intel SGX SDK's sample enclaves generate a fresh test key at build
  * time in current SDKs, so there is no single well-known SDK MRSIGNER to list. */
 static const char *const gramine_vector_mrsigners[] = {
 	"05092b2ee2d801caf9bd5b36809de31746adbdb37ff51c814c4f9483a8401bd8",
@@ -45,6 +46,15 @@ static const char *const gramine_vector_mrsigners[] = {
 	"f4ee2a0f824218aa690c1bd67269deff2b0de99f0725a4084918ab32308e1df7",
 	"f9b9457a2b0603b47c155ec9d5dd0d8b337a952d8ba49e03966de570dbe5332f",
 	"fedda347f4ebd284f48296dfe1313893552a870babf03e390e9d8966062b20ac",
+	/* gramine-v1.3.1-bigdl (b06, b07: keys SGX rejects, public all the same) */
+	"01006517c491b59ad500567c4bb5535cfe922c5aa785619e36d9bb0535e5e537",
+	"3e207529edf59675dca79ac3b80f425333a8d39a1f864b937dc5d95a5352d824",
+	"46af3c4fa7dcd8a914903ea224c304ac236ff9a1c7f3c55c2ed7b4f671ac6fc6",
+	"4989131c7ee1f4bca95b39df0d3d93bcc4ed8135a742d4418b76271bd15a1c5c",
+	"6103d4f8b2e0f5193f611f060636b03836de397c0b9746c0321e5bb0fe535005",
+	"9b8985d8b3fb5562e941fe52e7c905efd8caf8acbac0f916bd4f2177c73bb0a0",
+	"9ef77b4efd343e5b0fc99c2607095c1dd49a15c8866d3606bb7e0292163f1864",
+	"bfd3b3d4c6e9d44c1c3c7cd7afd85aee40237635c3d935973b5437cd18d7bb20",
 };
 
 const char *ppml_identity_known_test_key(const uint8_t mrsigner[32])
