@@ -138,6 +138,9 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		json_object_set_new(o, "isvprodid", json_integer(id->params.isv_prod_id));
 		json_object_set_new(o, "isvsvn", json_integer(id->params.isv_svn));
 		json_object_set_new(o, "debug", json_boolean(debug));
+		/* the rules MRENCLAVE was computed with */
+		json_object_set_new(o, "gramine_version",
+				    json_string(ppml_gramine_version_name(id->attrs.version)));
 		if (date)
 			json_object_set_new(o, "date", json_string(date));
 		if (manifest_sgx)

@@ -20,8 +20,8 @@ for dir in "$V"/b*/; do
 	copy_vector "$n" "$d" "$SET" || { fail "sign13/$n" "cannot copy the vector"; continue; }
 	mre=$(field "$dir" mrenclave)
 	# Every vector, the bad-key ones too: measure needs no key.
-	if "$PPML" measure --gramine-version 1.3 -m "$dir/app.manifest.sgx" -l "$dir/libpal.so" |
-		grep -q "$mre"; then
+	if "$PPML" measure --gramine-version 1.3 -m "$dir/app.manifest.sgx" -l "$dir/libpal.so" --json >"$TMP/m.json" &&
+		grep -q "\"mrenclave\": \"$mre\"" "$TMP/m.json" && grep -q '"gramine_version": "1.3"' "$TMP/m.json"; then
 		pass "measure13/$n"
 	else
 		fail "measure13/$n" "MRENCLAVE $mre not printed"
