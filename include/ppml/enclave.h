@@ -26,12 +26,14 @@ struct ppml_enclave_identity {
 
 /*
  * Measures manifest.sgx (exact bytes) with the PAL and derives the SIGSTRUCT
- * body parameters.  Fails with Gramine's messages for disallowed cpu_features
+ * body parameters, with the rules of the given Gramine version (1.3: the
+ * v1.3.1 keys, attribute rules and PIE layout of spec section 12).  Fails with Gramine's messages for disallowed cpu_features
  * values and "Enclave size is not large enough".  layout (optional) receives
  * the memory layout; free it with ppml_measure_layout_cleanup.
  */
 ppml_status ppml_enclave_measure(const uint8_t *manifest_sgx, size_t manifest_len,
 				 const uint8_t *pal, size_t pal_len, const char *pal_name,
+				 enum ppml_gramine_version version,
 				 struct ppml_enclave_identity *id, struct ppml_sgx_layout *layout,
 				 struct ppml_err *err) PPML_WARN_UNUSED;
 

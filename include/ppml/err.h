@@ -54,6 +54,8 @@ ppml_status ppml_err_openssl(struct ppml_err *err, ppml_status code, const char 
 
 /* Prepends a formatted context ("file.toml: ") to an existing message. */
 void ppml_err_prefix(struct ppml_err *err, const char *fmt, ...) PPML_PRINTF(2, 3);
+/* Appends context after the message (truncated to the buffer).  NULL-safe. */
+void ppml_err_suffix(struct ppml_err *err, const char *fmt, ...) PPML_PRINTF(2, 3);
 
 /* Resets err to PPML_OK with an empty message.  Accepts NULL. */
 void ppml_err_clear(struct ppml_err *err);

@@ -60,7 +60,8 @@ struct ppml_identity {
 	uint64_t attributes_flags, attributes_xfrm;
 	uint64_t attribute_mask_flags, attribute_mask_xfrm;
 	uint32_t misc_select, misc_mask;
-	char date[11];                  /* "YYYY-MM-DD" from the SIGSTRUCT DATE (BCD) */
+	char date[11];                  /* "YYYY-MM-DD" from the SIGSTRUCT DATE (BCD; binary
+					 * for Gramine v1.3) */
 	uint8_t manifest_sha256[32];    /* SHA-256 of the manifest.sgx bytes */
 	struct ppml_identity_file *files;       /* loader.entrypoint first, then trusted files */
 	size_t n_files;
@@ -101,7 +102,7 @@ ppml_status ppml_identity_match_sigstruct(const struct ppml_enclave_identity *me
  */
 ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len,
 				const uint8_t *pal, size_t pal_len, const char *pal_name,
-				const uint8_t *sig, size_t sig_len, const char *manifest_name,
+				enum ppml_gramine_version version, const uint8_t *sig, size_t sig_len, const char *manifest_name,
 				struct ppml_identity **out, struct ppml_err *err) PPML_WARN_UNUSED;
 
 /* A description when mrsigner belongs to a publicly known test key (the

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ppml/manifest.h - Gramine v1.9 manifests: normalisation, attributes, schema.
+ * ppml/manifest.h - Gramine manifests: normalisation, attributes, schema.
+ * Gramine v1.9 by default; the v1.3.1 rules of BigDL's images (spec section
+ * 12) where a function takes enum ppml_gramine_version or opts->version.
  *
  * The signer pipeline (spec/gramine-sgx-signing.md section 1) is:
  *
- *   text --ppml_toml_parse--> tree --ppml_manifest_normalize--> tree
- *        --ppml_toml_write_tomliw--> manifest.sgx bytes (written, measured)
+ *   text --ppml_manifest_parse--> tree --ppml_manifest_normalize--> tree
+ *        --ppml_manifest_write (tomli-w; toml 0.10.2 for 1.3)--> manifest.sgx bytes
  *   manifest.sgx bytes --ppml_manifest_attrs_from_text--> struct ppml_manifest_attrs
  *        --ppml_manifest_check_cpu_features--> ok / Gramine's KeyError text
  *
@@ -30,6 +32,24 @@
 #include "ppml/err.h"
 #include "ppml/toml.h"
 
+/*
+ * Which Gramine signer to reproduce.  1.9 is the default (0).  1.3 is the
+ * v1.3.1 signer of BigDL's PPML images (spec section 12): toml 0.10.2 for
+ * parsing and writing, sgx.thread_num, the sgx.require_* attribute keys,
+ * sgx.nonpie_binary (PIE layout by default), no loader.entrypoint hashing,
+ * trusted directories expanded without dedup.
+ */
+enum ppml_gramine_version {
+	PPML_GRAMINE_1_9 = 0,
+	PPML_GRAMINE_1_3 = 1,
+};
+
+/* "1.9" or "1.3" (also "1.3.1"): PPML_E_INPUT otherwise, naming the choices. */
+ppml_status ppml_gramine_version_parse(const char *s, enum ppml_gramine_version *out,
+				       struct ppml_err *err) PPML_WARN_UNUSED;
+/* "1.9" or "1.3"; static storage. */
+const char *ppml_gramine_version_name(enum ppml_gramine_version v);
+
 /* Apply only Manifest.__init__'s defaults (spec 2.2) without touching the
  * filesystem: no loader.entrypoint hash, no trusted-file expansion.  This is
  * what the schema check runs on. */
@@ -50,7 +70,8 @@ typedef void (*ppml_manifest_progress_fn)(void *ctx, size_t index, const char *p
 
 struct ppml_manifest_opts {
 	const char *pkglibdir;  /* for the default loader.entrypoint.uri; NULL = "/usr/lib/x86_64-linux-gnu/gramine" */
-	const char *chroot;     /* --chroot DIR, or NULL */
+	const char *chroot;     /* --chroot DIR, or NULL (v1.9 only: v1.3 has no chroot) */
+	enum ppml_gramine_version version; /* 0 = PPML_GRAMINE_1_9 */
 	unsigned flags;         /* PPML_MANIFEST_* */
 	unsigned threads;       /* hashing workers; 0 = number of online CPUs */
 	ppml_manifest_progress_fn progress; /* NULL for none */
@@ -92,8 +113,9 @@ ppml_status ppml_manifest_normalize(struct ppml_toml_value *root,
 				    struct ppml_err *err) PPML_WARN_UNUSED;
 
 /*
- * Parses text, normalises it and appends the tomli-w serialisation (the
- * bytes of app.manifest.sgx) to out.  result as above (may be NULL).
+ * Parses text, normalises it and appends the serialisation (the bytes of
+ * app.manifest.sgx: tomli-w for 1.9, toml 0.10.2 for 1.3, per
+ * opts->version) to out.  result as above (may be NULL).
  */
 ppml_status ppml_manifest_normalize_text(const char *text, size_t len,
 					 const struct ppml_manifest_opts *opts,
@@ -117,9 +139,10 @@ extern const char *const ppml_cpu_feature_names[PPML_CPU_N];
 
 /* What the signer and `ppml identity` need from a normalised manifest. */
 struct ppml_manifest_attrs {
+	enum ppml_gramine_version version; /* the rules these values were read with */
 	char enclave_size_str[PPML_MANIFEST_STR_MAX];
 	uint64_t enclave_size;      /* parse_size(enclave_size_str) */
-	uint64_t max_threads;
+	uint64_t max_threads;       /* sgx.max_threads (1.9) or sgx.thread_num (1.3) */
 	bool edmm_enable;           /* Python truthiness: true, or non-zero integer */
 	bool debug;                 /* only the boolean true */
 	bool use_exinfo;            /* only the boolean true */
@@ -128,6 +151,11 @@ struct ppml_manifest_attrs {
 	 * not a string: both are disallowed values). */
 	char cpu_features[PPML_CPU_N][PPML_MANIFEST_STR_MAX];
 	char remote_attestation[PPML_MANIFEST_STR_MAX]; /* "" when absent */
+	/* 1.3 only: sgx.require_<feature> == 1 (Python equality: true, 1 or
+	 * 1.0), indexed by enum ppml_cpu_feature; sgx.support_exinfo == 1 is
+	 * use_exinfo and sgx.debug == 1 is debug; nonpie_binary is truthiness. */
+	bool require[PPML_CPU_N];
+	bool nonpie_binary;
 	/* For identity warnings. */
 	bool has_allowed_files;     /* sgx.allowed_files present (even if empty) */
 	char file_check_policy[PPML_MANIFEST_STR_MAX];  /* "" when absent */
@@ -136,19 +164,33 @@ struct ppml_manifest_attrs {
 };
 
 /*
- * Extracts the attributes from a normalised tree (spec 8): sgx must be a
- * table holding enclave_size (string), max_threads, isvprodid, isvsvn
- * (integers; ISV values 0..65535), else PPML_E_INPUT naming the key.
+ * Extracts the attributes from a normalised tree (spec 8; for 1.3, spec 12):
+ * sgx must be a table holding enclave_size (string), max_threads (1.9) or
+ * thread_num (1.3), isvprodid, isvsvn (integers; ISV values 0..65535), else
+ * PPML_E_INPUT naming the key.
  */
 ppml_status ppml_manifest_attrs_get(const struct ppml_toml_value *root,
+				    enum ppml_gramine_version version,
 				    struct ppml_manifest_attrs *attrs,
 				    struct ppml_err *err) PPML_WARN_UNUSED;
 
-/* Parses manifest.sgx bytes and extracts the attributes (the signer re-reads
- * its own output, spec 1 step 5). */
+/* Parses manifest.sgx bytes (ppml_manifest_parse) and extracts the
+ * attributes (the signer re-reads its own output, spec 1 step 5). */
 ppml_status ppml_manifest_attrs_from_text(const char *text, size_t len,
+					  enum ppml_gramine_version version,
 					  struct ppml_manifest_attrs *attrs,
 					  struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* Parses a manifest as that version's signer does: TOML 1.0 (tomli) for
+ * 1.9; for 1.3 also toml 0.10.2's "Not a homogeneous array" refusal. */
+ppml_status ppml_manifest_parse(const char *text, size_t len, enum ppml_gramine_version version,
+				struct ppml_toml_value **root, struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* Serialises a tree as that version's signer writes manifest.sgx: tomli-w 1.0
+ * for 1.9, toml 0.10.2 for 1.3. */
+ppml_status ppml_manifest_write(const struct ppml_toml_value *root,
+				enum ppml_gramine_version version, struct ppml_buf *out,
+				struct ppml_err *err) PPML_WARN_UNUSED;
 
 /*
  * Checks sgx.cpu_features values as the v1.9 signer does (spec 8): avx,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ppml/measure.h - Gramine v1.9 enclave layout and MRENCLAVE
- * (shared/spec/gramine-sgx-signing.md sections 5-7).
+ * ppml/measure.h - Gramine enclave layout and MRENCLAVE
+ * (shared/spec/gramine-sgx-signing.md sections 5-7; the v1.3 PIE base of
+ * section 12 through ppml_measure_input.base).
  *
  * The inputs are already extracted from the manifest by the caller: the exact
  * manifest.sgx bytes (measured as they are), the PAL ELF bytes, and the three
@@ -32,7 +33,7 @@ enum ppml_sgx_area_kind {
 struct ppml_sgx_area {
 	enum ppml_sgx_area_kind kind;
 	const char *name;    /* static: "manifest", "ssa", "tcs", "tls", "stack", "sig_stack", "code", "data", "free" */
-	uint64_t addr;       /* page-aligned offset from the enclave base (base is 0 in v1.9) */
+	uint64_t addr;       /* page-aligned offset from the enclave base (0 in v1.9) */
 	uint64_t size;       /* bytes, a page multiple */
 	uint64_t flags;      /* SECINFO.FLAGS */
 	int measured;        /* EEXTENDed (everything but the free area) */
@@ -41,6 +42,8 @@ struct ppml_sgx_area {
 
 struct ppml_sgx_layout {
 	uint64_t enclave_size;   /* E */
+	uint64_t base;           /* enclave base: 0, or E for Gramine v1.3's PIE layout */
+	uint64_t heap_min;       /* absolute: 0x10000 with base 0, else base */
 	uint32_t max_threads;    /* N */
 	int edmm;
 	uint64_t manifest_size;  /* L + 1 (the NUL is counted) */
@@ -59,6 +62,10 @@ struct ppml_measure_input {
 	uint64_t enclave_size;     /* parsed sgx.enclave_size (ppml_sgx_parse_size) */
 	uint32_t max_threads;      /* sgx.max_threads */
 	int edmm_enable;           /* sgx.edmm_enable truthy */
+	/* Enclave base (spec 12): 0 (v1.9; v1.3 with sgx.nonpie_binary), or E for
+	 * v1.3's PIE layout, where the areas stack down from 2E, heap_min = base
+	 * and the TLS page holds absolute addresses.  Any other value is refused. */
+	uint64_t base;
 };
 
 /*

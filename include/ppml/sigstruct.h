@@ -25,12 +25,18 @@ struct ppml_sgx_manifest_attrs {
 	int debug;            /* sgx.debug is the boolean true */
 	int use_exinfo;       /* sgx.use_exinfo is the boolean true */
 	const char *avx, *avx512, *amx, *mpx, *pkru;
+	/* Gramine v1.3 (spec 12) instead: the cpu_features strings are ignored;
+	 * each set require_* adds its bits to XFRM and the XFRM mask stays at
+	 * its constant default. */
+	int legacy_require;
+	int require_avx, require_avx512, require_amx, require_mpx, require_pkru;
 };
 
 /* Everything in the signed body besides the key material. */
 struct ppml_sigstruct_params {
 	uint8_t mrenclave[32];
-	uint32_t date;                  /* BCD, from ppml_sigstruct_parse_date */
+	uint32_t date;                  /* BCD (ppml_sigstruct_parse_date) or, for
+					 * Gramine v1.3, binary (_parse_date_binary) */
 	uint32_t misc_select, misc_mask;
 	uint64_t attributes_flags, attributes_xfrm;
 	uint64_t attribute_mask_flags, attribute_mask_xfrm;
@@ -51,6 +57,18 @@ ppml_status ppml_sigstruct_attributes(const struct ppml_sgx_manifest_attrs *m,
  * BCD u32 stored in DATE.  PPML_E_INPUT otherwise. */
 ppml_status ppml_sigstruct_parse_date(const char *s, uint32_t *bcd, struct ppml_err *err)
 	PPML_WARN_UNUSED;
+
+/* Gramine v1.3 (spec 12): "YYYY-MM-DD" to the binary DATE, u16 year at
+ * offset 20, u8 month at 22, u8 day at 23 (2024-12-31 is e8 07 0c 1f).  That
+ * signer always wrote a real date, so month 1..12 and day 1..31 are required. */
+ppml_status ppml_sigstruct_parse_date_binary(const char *s, uint32_t *out, struct ppml_err *err)
+	PPML_WARN_UNUSED;
+
+/* DATE as "YYYY-MM-DD" into out (at least 16 bytes): BCD, or the binary
+ * layout of Gramine v1.3 when binary is non-zero.  Returns 1 when the value
+ * is well-formed for that layout (BCD: every nibble a decimal digit), 0 when
+ * not (out then holds the raw fields as they decode). */
+int ppml_sigstruct_format_date(uint32_t date, int binary, char out[16]);
 
 /* Writes the header constants and the body from p; key fields, signature and
  * Q1/Q2 are zero. */

@@ -93,6 +93,26 @@ struct ppml_toml_value {
 ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value **root,
 			    struct ppml_err *err) PPML_WARN_UNUSED;
 
+/*
+ * Appends Python 3's repr() of a str (len bytes of UTF-8), quotes included:
+ * ' unless the text holds ' and no "; \\ \n \r \t and the quote escaped;
+ * other C0 controls, DEL and non-printable characters as \xNN, \uNNNN or
+ * \UNNNNNNNN; printable text raw.  Printability above Latin-1 comes from a
+ * table of the separator, format, surrogate and private-use ranges; unassigned
+ * code points, which Python escapes, are written raw.
+ */
+ppml_status ppml_toml_pyrepr_str(struct ppml_buf *b, const char *s, size_t len) PPML_WARN_UNUSED;
+
+/* ppml_toml_parse_ex flag: also refuse arrays whose elements are of
+ * different kinds, as Python toml 0.10.2 (Gramine v1.3.1) does: PPML_E_INPUT
+ * "Not a homogeneous array (line L column 1 char N)", L the line of the key
+ * and N its offset in characters, as that library words it. */
+#define PPML_TOML_PARSE_HOMOGENEOUS 0x1u
+
+/* ppml_toml_parse with PPML_TOML_PARSE_* flags (0 = ppml_toml_parse). */
+ppml_status ppml_toml_parse_ex(const char *text, size_t len, unsigned flags,
+			       struct ppml_toml_value **root, struct ppml_err *err) PPML_WARN_UNUSED;
+
 /* Frees a value and everything below it.  Accepts NULL. */
 void ppml_toml_free(struct ppml_toml_value *v);
 
@@ -130,5 +150,18 @@ ppml_status ppml_toml_push(struct ppml_toml_value *array,
  */
 ppml_status ppml_toml_write_tomliw(const struct ppml_toml_value *root, struct ppml_buf *out,
 				   struct ppml_err *err) PPML_WARN_UNUSED;
+
+/*
+ * Serialises root (a TABLE) exactly as Python toml 0.10.2 `dumps` does, the
+ * writer of Gramine v1.3.1's manifest.sgx (spec section 12): breadth-first
+ * [table] headers, [[array.of.tables]], `[ "a", "b",]` arrays, repr()-based
+ * strings.  Inputs on which that library raises (IndexError on some control
+ * characters in strings, RuntimeError for a table nested in a table inside an
+ * array of tables, arrays mixing tables and other values) are PPML_E_INPUT
+ * naming the key; nesting beyond 4*PPML_TOML_MAX_DEPTH is PPML_E_LIMIT.
+ * Appends to out only on success.
+ */
+ppml_status ppml_toml_write_toml0102(const struct ppml_toml_value *root, struct ppml_buf *out,
+				     struct ppml_err *err) PPML_WARN_UNUSED;
 
 #endif

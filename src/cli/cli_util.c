@@ -78,22 +78,44 @@ int cli_print_json(FILE *out, json_t *o)
 	return rc;
 }
 
+int cli_gramine_version(const char *cmd, const char *arg, enum ppml_gramine_version *out)
+{
+	struct ppml_err err = {0};
+	if (ppml_gramine_version_parse(arg, out, &err) != PPML_OK)
+		return cli_usage_error(cmd, "--gramine-version: %s", err.msg);
+	return CLI_EXIT_OK;
+}
+
 void cli_print_layout(FILE *out, const struct ppml_enclave_identity *id,
 		      const struct ppml_sgx_layout *layout)
 {
 	struct ppml_buf b = {0};
 	const char *ra = id->attrs.remote_attestation;
 
-	fprintf(out,
-		"Attributes (required for enclave measurement):\n"
-		"    size:        0x%llx\n"
-		"    edmm:        %s\n"
-		"    max_threads: %llu\n"
-		"SGX remote attestation:\n"
-		"    %s\n"
-		"Memory:\n",
-		(unsigned long long)id->attrs.enclave_size, id->attrs.edmm_enable ? "True" : "False",
-		(unsigned long long)id->attrs.max_threads,
+	if (id->attrs.version == PPML_GRAMINE_1_3)
+		fprintf(out,
+			"Attributes:\n"
+			"    size:        0x%llx\n"
+			"    thread_num:  %llu\n"
+			"    isv_prod_id: %u\n"
+			"    isv_svn:     %u\n"
+			"    attr.flags:  0x%llx\n"
+			"    attr.xfrm:   0x%llx\n"
+			"    misc_select: 0x%x\n",
+			(unsigned long long)id->attrs.enclave_size,
+			(unsigned long long)id->attrs.max_threads, id->params.isv_prod_id,
+			id->params.isv_svn, (unsigned long long)id->params.attributes_flags,
+			(unsigned long long)id->params.attributes_xfrm, id->params.misc_select);
+	else
+		fprintf(out,
+			"Attributes (required for enclave measurement):\n"
+			"    size:        0x%llx\n"
+			"    edmm:        %s\n"
+			"    max_threads: %llu\n",
+			(unsigned long long)id->attrs.enclave_size,
+			id->attrs.edmm_enable ? "True" : "False",
+			(unsigned long long)id->attrs.max_threads);
+	fprintf(out, "SGX remote attestation:\n    %s\nMemory:\n",
 		(!*ra || strcmp(ra, "none") == 0) ? "None" : strcmp(ra, "dcap") == 0 ? "DCAP" : ra);
 	if (ppml_measure_layout_format(layout, &b) == PPML_OK && b.data)
 		fputs((const char *)b.data, out);
@@ -119,6 +141,9 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
 		json_object_set_new(o, "isvprodid", json_integer(id->params.isv_prod_id));
 		json_object_set_new(o, "isvsvn", json_integer(id->params.isv_svn));
 		json_object_set_new(o, "debug", json_boolean(debug));
+		/* the rules MRENCLAVE was computed with */
+		json_object_set_new(o, "gramine_version",
+				    json_string(ppml_gramine_version_name(id->attrs.version)));
 		if (date)
 			json_object_set_new(o, "date", json_string(date));
 		if (manifest_sgx)

@@ -17,6 +17,10 @@ int cli_buf_make_escape(struct ppml_buf *b, const char *path);
 
 /* Resolves --date: NULL means SOURCE_DATE_EPOCH's UTC date when that is set, else
  * today; "today" is the local date (as Gramine).  Writes YYYY-MM-DD into out[16]. */
+/* --gramine-version ARG ("1.9", "1.3"): CLI_EXIT_OK, or the usage error
+ * printed for cmd and CLI_EXIT_USAGE. */
+int cli_gramine_version(const char *cmd, const char *arg, enum ppml_gramine_version *out);
+
 ppml_status cli_resolve_date(const char *arg, char out[16], struct ppml_err *err);
 
 /* Prints o as indented JSON and a newline on out, then releases o (also on

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "ppml/enclave.h"
 #include "ppml/file.h"
 #include "ppml/hex.h"
@@ -22,7 +23,7 @@
 
 const char cmd_identity_usage[] =
 	"usage: ppml identity --manifest app.manifest.sgx --sigfile app.sig [--libpal PATH]\n"
-	"                     [--json] [--production]\n"
+	"                     [--json] [--production] [--gramine-version 1.9|1.3]\n"
 	"       ppml identity diff A.json B.json [--json]\n"
 	"\n"
 	"Prints what a signed enclave is: MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN, DEBUG, the\n"
@@ -40,7 +41,12 @@ const char cmd_identity_usage[] =
 	"  -s, --sigfile FILE    its SIGSTRUCT (.sig)\n"
 	"  -l, --libpal PATH     the PAL to measure (default: Gramine's sgx/libpal.so)\n"
 	"      --json            print one JSON document (\"version\": 1)\n"
-	"      --production      exit 1 when there is any warning (the gate before deploying)\n";
+	"      --production      exit 1 when there is any warning (the gate before deploying)\n"
+	"      --gramine-version V\n"
+	"                        the signer that produced the artefacts: 1.9 (default) or 1.3\n"
+	"                        (v1.3.1, BigDL's PPML images). Keys of the other version\n"
+	"                        (sgx.thread_num or sgx.require_* under 1.9, sgx.max_threads\n"
+	"                        or sgx.cpu_features under 1.3) are reported with the fix\n";
 
 static void print_text(const struct ppml_identity *id, const char *manifest, const char *sigfile)
 {
@@ -71,7 +77,7 @@ static void print_text(const struct ppml_identity *id, const char *manifest, con
 }
 
 static int show(const char *manifest, const char *sigfile, const char *libpal, int json,
-		int production)
+		int production, enum ppml_gramine_version ver)
 {
 	struct ppml_err err = {0};
 	uint8_t *text = NULL, *pal = NULL, *sig = NULL;
@@ -86,8 +92,8 @@ static int show(const char *manifest, const char *sigfile, const char *libpal, i
 		rc = cli_fail("identity", &err);
 		goto out;
 	}
-	if (ppml_identity_build(text, text_len, pal, pal_len, libpal, sig, sig_len, manifest, &id,
-				&err) != PPML_OK) {
+	if (ppml_identity_build(text, text_len, pal, pal_len, libpal, ver, sig, sig_len, manifest,
+				&id, &err) != PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", sigfile);
 		rc = cli_fail("identity", &err);
 		goto out;
@@ -250,10 +256,12 @@ int cmd_identity(int argc, char **argv)
 		{"libpal", required_argument, NULL, 'l'},
 		{"json", no_argument, NULL, 'j'},
 		{"production", no_argument, NULL, 'P'},
+		{"gramine-version", required_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *manifest = NULL, *sigfile = NULL, *libpal = NULL;
 	int json = 0, production = 0, c;
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 
 	if (argc > 1 && strcmp(argv[1], "diff") == 0)
 		return diff(argc, argv);
@@ -266,6 +274,10 @@ int cmd_identity(int argc, char **argv)
 		case 'l': libpal = optarg; break;
 		case 'j': json = 1; break;
 		case 'P': production = 1; break;
+		case 'V':
+			if (cli_gramine_version("identity", optarg, &ver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			break;
 		case ':':
 			return cli_usage_error("identity", "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -283,5 +295,5 @@ int cmd_identity(int argc, char **argv)
 			return cli_usage_error("identity", "Gramine's sgx/libpal.so is not installed here; "
 							   "pass the PAL to measure with --libpal PATH");
 	}
-	return show(manifest, sigfile, libpal, json, production);
+	return show(manifest, sigfile, libpal, json, production, ver);
 }

@@ -16,6 +16,7 @@
 
 const char cmd_measure_usage[] =
 	"usage: ppml measure --manifest app.manifest.sgx [--libpal PATH] [--json] [--layout]\n"
+	"                    [--gramine-version 1.9|1.3]\n"
 	"\n"
 	"Computes MRENCLAVE from manifest.sgx (exactly as written by the signer) and the PAL,\n"
 	"as the SGX CPU will, without any key. Prints MRENCLAVE, ISVPRODID, ISVSVN and\n"
@@ -25,7 +26,11 @@ const char cmd_measure_usage[] =
 	"  -m, --manifest FILE   the signed manifest.sgx (not the rendered manifest)\n"
 	"  -l, --libpal PATH     the PAL to measure (default: Gramine's sgx/libpal.so)\n"
 	"      --json            print one JSON object\n"
-	"      --layout          also print the attributes and the memory layout\n";
+	"      --layout          also print the attributes and the memory layout\n"
+	"      --gramine-version V\n"
+	"                        the signer that wrote manifest.sgx: 1.9 (default) or 1.3,\n"
+	"                        the v1.3.1 of BigDL's PPML images (sgx.thread_num,\n"
+	"                        sgx.require_*, PIE layout at base = enclave size)\n";
 
 int cmd_measure(int argc, char **argv)
 {
@@ -34,6 +39,7 @@ int cmd_measure(int argc, char **argv)
 		{"libpal", required_argument, NULL, 'l'},
 		{"json", no_argument, NULL, 'j'},
 		{"layout", no_argument, NULL, 'L'},
+		{"gramine-version", required_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *manifest = NULL, *libpal = NULL;
@@ -43,6 +49,7 @@ int cmd_measure(int argc, char **argv)
 	size_t text_len = 0, pal_len = 0;
 	struct ppml_enclave_identity id;
 	struct ppml_sgx_layout layout = {0};
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 
 	optind = 1;
 	opterr = 0;
@@ -52,6 +59,10 @@ int cmd_measure(int argc, char **argv)
 		case 'l': libpal = optarg; break;
 		case 'j': json = 1; break;
 		case 'L': show_layout = 1; break;
+		case 'V':
+			if (cli_gramine_version("measure", optarg, &ver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			break;
 		case ':':
 			return cli_usage_error("measure", "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -74,7 +85,7 @@ int cmd_measure(int argc, char **argv)
 		rc = cli_fail("measure", &err);
 		goto out;
 	}
-	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, &id, &layout, &err) != PPML_OK) {
+	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, ver, &id, &layout, &err) != PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", manifest);
 		rc = cli_fail("measure", &err);
 		goto out;

@@ -30,7 +30,7 @@ const char cmd_sign_usage[] =
 	"usage: ppml sign --manifest app.manifest --output app.manifest.sgx --key KEY\n"
 	"                 [--sigfile app.sig] [--passphrase-file F] [--libpal PATH]\n"
 	"                 [--date YYYY-MM-DD|today] [--chroot DIR] [--depfile F]\n"
-	"                 [--json] [--quiet]\n"
+	"                 [--json] [--quiet] [--gramine-version 1.9|1.3]\n"
 	"       ppml sign ... --key 'pkcs11:token=T;object=L' [--module PATH]\n"
 	"                 [--pin-file F] [--allow-debug]\n"
 	"       ppml sign --manifest M --output M.sgx --gendata sigdata.bin [--libpal P]\n"
@@ -62,6 +62,12 @@ const char cmd_sign_usage[] =
 	"      --depfile FILE       write the files the outputs depend on, for make\n"
 	"      --json               print the result as one JSON object\n"
 	"  -q, --quiet              do not print the memory layout\n"
+	"      --gramine-version V  the signer to reproduce: 1.9 (default), or 1.3, the\n"
+	"                           v1.3.1 of BigDL's PPML images: its defaults (sgx.thread_num,\n"
+	"                           sgx.require_*, sgx.nonpie_binary), PIE layout, binary\n"
+	"                           DATE, trusted directories without dedup, manifest.sgx as\n"
+	"                           Python toml 0.10.2 writes it. Unlike that signer, keys\n"
+	"                           SGX rejects (not RSA-3072 with e = 3) are refused\n"
 	"\n"
 	"PKCS#11 keys (production signing):\n"
 	"      --module PATH        the PKCS#11 module (default " PPML_PKCS11_DEFAULT_MODULE ")\n"
@@ -288,6 +294,7 @@ int cmd_sign(int argc, char **argv)
 		{"public-key", required_argument, NULL, 'p'},
 		{"signature", required_argument, NULL, 'g'},
 		{"allow-debug", no_argument, NULL, 'A'},
+		{"gramine-version", required_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *manifest = NULL, *output = NULL, *keyfile = NULL, *sigfile = NULL;
@@ -312,6 +319,7 @@ int cmd_sign(int argc, char **argv)
 	struct ppml_outputs *outs = NULL;
 	struct progress prog = {isatty(STDERR_FILENO), 0};
 	uint8_t mrsigner[32];
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 
 	if (cli_pkcs11_refuse_pin_arg("sign", argc, argv))
 		return CLI_EXIT_USAGE;
@@ -338,6 +346,10 @@ int cmd_sign(int argc, char **argv)
 		case 'p': pubfile = optarg; break;
 		case 'g': sigbin = optarg; break;
 		case 'A': allow_debug = 1; break;
+		case 'V':
+			if (cli_gramine_version("sign", optarg, &ver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			break;
 		case ':':
 			return cli_usage_error("sign", "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -364,6 +376,9 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "--sigdata, --public-key and --signature go with "
 					       "--catsig");
 	}
+	if (chroot_dir && ver == PPML_GRAMINE_1_3)
+		return cli_usage_error("sign", "--chroot is a Gramine 1.6+ option; the v1.3 signer "
+					       "resolves trusted files against the current directory");
 	if (!keyfile && !gendata && !catsig)
 		return cli_usage_error("sign", "--key is required (to sign without the key on this "
 					       "machine, use --gendata and then --catsig)");
@@ -398,6 +413,10 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	} else if (keyfile && (ppml_key_load_private(keyfile, pass, &key, &err) != PPML_OK ||
 			       ppml_key_check_sgx(key, 1, &err) != PPML_OK)) {
+		if (key && ver == PPML_GRAMINE_1_3)
+			ppml_err_suffix(&err, " (Gramine v1.3's signer does not check the key and "
+					      "would write a SIGSTRUCT that EINIT rejects; nothing was "
+					      "written)");
 		ppml_err_prefix(&err, "%s: ", keyfile);
 		rc = cli_fail("sign", &err);
 		goto out;
@@ -414,6 +433,7 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	}
 	mopts.chroot = chroot_dir;
+	mopts.version = ver;
 	mopts.progress = on_progress;
 	mopts.progress_ctx = &prog;
 	if (ppml_manifest_normalize_text((const char *)text, text_len, &mopts, &sgx, &res,
@@ -432,7 +452,7 @@ int cmd_sign(int argc, char **argv)
 		rc = cli_fail("sign", &err);
 		goto out;
 	}
-	if (ppml_enclave_measure(sgx.data, sgx.len, pal, pal_len, libpal, &id, &layout, &err) !=
+	if (ppml_enclave_measure(sgx.data, sgx.len, pal, pal_len, libpal, ver, &id, &layout, &err) !=
 	    PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", output);
 		rc = cli_fail("sign", &err);
@@ -450,7 +470,9 @@ int cmd_sign(int argc, char **argv)
 			rc = CLI_EXIT_REFUSED;
 			goto out;
 		}
-	} else if (ppml_sigstruct_parse_date(date_buf, &id.params.date, &err) != PPML_OK) {
+	} else if ((ver == PPML_GRAMINE_1_3
+			    ? ppml_sigstruct_parse_date_binary(date_buf, &id.params.date, &err)
+			    : ppml_sigstruct_parse_date(date_buf, &id.params.date, &err)) != PPML_OK) {
 		rc = cli_fail("sign", &err);
 		goto out;
 	}

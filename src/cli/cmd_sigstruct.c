@@ -17,9 +17,10 @@
 #include "ppml/sigstruct.h"
 
 const char cmd_sigstruct_usage[] =
-	"usage: ppml sigstruct show FILE.sig [--json]\n"
+	"usage: ppml sigstruct show FILE.sig [--json] [--gramine-version 1.9|1.3]\n"
 	"       ppml sigstruct show --payload sigdata.bin [--json]\n"
-	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]]\n"
+	"       ppml sigstruct verify FILE.sig [--manifest app.manifest.sgx [--libpal PATH]\n"
+	"                             [--gramine-version 1.9|1.3]]\n"
 	"\n"
 	"show     prints every SIGSTRUCT field with the attribute, XFRM and MISCSELECT bits\n"
 	"         decoded, MRENCLAVE and MRSIGNER (SHA-256 of the little-endian modulus).\n"
@@ -28,7 +29,10 @@ const char cmd_sigstruct_usage[] =
 	"         check (exit 1).  With --manifest it also measures manifest.sgx with the\n"
 	"         PAL (--libpal, default Gramine's sgx/libpal.so) and requires ENCLAVEHASH,\n"
 	"         ATTRIBUTES, ATTRIBUTEMASK, MISCSELECT/MASK, ISVPRODID and ISVSVN to be what\n"
-	"         the manifest derives: the .sig belongs to exactly these artefacts.\n";
+	"         the manifest derives: the .sig belongs to exactly these artefacts.\n"
+	"         --gramine-version 1.3 measures with the rules of Gramine v1.3.1 (BigDL's\n"
+	"         PPML images: sgx.thread_num, sgx.require_*, PIE layout); default 1.9.\n"
+	"         With show it reads DATE as v1.3's binary date instead of BCD.\n";
 
 struct bitname {
 	uint64_t bit;
@@ -130,14 +134,14 @@ static int load_payload(const char *path, struct ppml_sgx_sigstruct *s, uint8_t 
 	return st;
 }
 
-static int show(const char *path, int json, int payload)
+static int show(const char *path, int json, int payload, enum ppml_gramine_version ver)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
 	char mrenclave[65], mrsigner[65], fam[33], ext[33], date[16], buf[512];
 	char *modulus = NULL, *sig = NULL, *q1 = NULL, *q2 = NULL;
 	uint8_t mrs[32], digest[32];
-	int rc = CLI_EXIT_OK;
+	int rc = CLI_EXIT_OK, date_ok;
 	json_t *o = NULL;
 
 	if (payload) {
@@ -154,7 +158,7 @@ static int show(const char *path, int json, int payload)
 	hexstr(s.enclave_hash, 32, mrenclave);
 	hexstr(s.isv_family_id, 16, fam);
 	hexstr(s.isv_ext_prod_id, 16, ext);
-	snprintf(date, sizeof(date), "%04x-%02x-%02x", s.date >> 16, (s.date >> 8) & 0xff, s.date & 0xff);
+	date_ok = ppml_sigstruct_format_date(s.date, ver == PPML_GRAMINE_1_3, date);
 	modulus = malloc(769);
 	sig = malloc(769);
 	q1 = malloc(769);
@@ -227,7 +231,11 @@ static int show(const char *path, int json, int payload)
 	printf("  %s %s\n", payload ? "payload sha256:      " : "mrsigner:            ", mrsigner);
 	printf("  isv_prod_id:          %u\n", s.isv_prod_id);
 	printf("  isv_svn:              %u\n", s.isv_svn);
-	printf("  date:                 %s (raw 0x%08" PRIx32 ")\n", date, s.date);
+	printf("  date:                 %s (raw 0x%08" PRIx32 ")%s\n", date, s.date,
+	       date_ok ? ""
+	       : ver == PPML_GRAMINE_1_3 ? " (not a binary date)"
+				       : " (not BCD: Gramine v1.3 stores a binary date, see "
+					 "--gramine-version 1.3)");
 	printf("  vendor:               0x%" PRIx32 "\n", s.vendor);
 	printf("  swdefined:            0x%" PRIx32 "\n", s.swdefined);
 	decode_bits(s.attributes_flags, flag_names, buf, sizeof(buf), NULL);
@@ -262,7 +270,7 @@ out:
 
 /* The .sig must be what manifest + PAL derive (ppml_identity_match_sigstruct). */
 static int match_manifest(const struct ppml_sgx_sigstruct *s, const char *manifest,
-			  const char *libpal)
+			  const char *libpal, enum ppml_gramine_version ver)
 {
 	struct ppml_err err = {0};
 	uint8_t *text = NULL, *pal = NULL;
@@ -275,7 +283,8 @@ static int match_manifest(const struct ppml_sgx_sigstruct *s, const char *manife
 		rc = cli_fail("sigstruct", &err);
 		goto out;
 	}
-	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, &id, NULL, &err) != PPML_OK) {
+	if (ppml_enclave_measure(text, text_len, pal, pal_len, libpal, ver, &id, NULL, &err) !=
+	    PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", manifest);
 		rc = cli_fail("sigstruct", &err);
 		goto out;
@@ -288,7 +297,8 @@ out:
 	return rc;
 }
 
-static int verify(const char *path, const char *manifest, const char *libpal)
+static int verify(const char *path, const char *manifest, const char *libpal,
+		  enum ppml_gramine_version ver)
 {
 	struct ppml_sgx_sigstruct s;
 	struct ppml_err err = {0};
@@ -303,7 +313,7 @@ static int verify(const char *path, const char *manifest, const char *libpal)
 	}
 	if (ppml_sigstruct_mrsigner(&s, mrs, &err) != PPML_OK)
 		return cli_fail("sigstruct", &err);
-	if (manifest && (rc = match_manifest(&s, manifest, libpal)) != CLI_EXIT_OK)
+	if (manifest && (rc = match_manifest(&s, manifest, libpal, ver)) != CLI_EXIT_OK)
 		return rc;
 	printf("OK\n");
 	ppml_hex_encode(s.enclave_hash, 32, hex);
@@ -318,13 +328,19 @@ static int verify(const char *path, const char *manifest, const char *libpal)
 int cmd_sigstruct(int argc, char **argv)
 {
 	const char *file = NULL, *manifest = NULL, *libpal = NULL;
-	int json = 0, is_verify, payload = 0;
+	int json = 0, is_verify, payload = 0, ver_given = 0;
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 	if (argc < 2)
 		return cli_usage_error("sigstruct", "missing subcommand (show or verify)");
 	is_verify = strcmp(argv[1], "verify") == 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 && strcmp(argv[1], "show") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--gramine-version") == 0 && i + 1 < argc) {
+			if (cli_gramine_version("sigstruct", argv[++i], &ver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			ver_given = 1;
+		}
 		else if (strcmp(argv[i], "--payload") == 0 && strcmp(argv[1], "show") == 0 &&
 			 i + 1 < argc && !file)
 			file = argv[++i], payload = 1;
@@ -332,6 +348,7 @@ int cmd_sigstruct(int argc, char **argv)
 			manifest = argv[++i];
 		else if (is_verify && strcmp(argv[i], "--libpal") == 0 && i + 1 < argc)
 			libpal = argv[++i];
+
 		else if (!file && argv[i][0] != '-')
 			file = argv[i];
 		else
@@ -341,6 +358,9 @@ int cmd_sigstruct(int argc, char **argv)
 		return cli_usage_error("sigstruct", "missing FILE.sig");
 	if (libpal && !manifest)
 		return cli_usage_error("sigstruct", "--libpal only makes sense with --manifest");
+	if (is_verify && ver_given && !manifest)
+		return cli_usage_error("sigstruct", "verify: --gramine-version only makes sense with "
+						    "--manifest");
 	if (manifest && !libpal) {
 		libpal = ppml_enclave_default_libpal();
 		if (!libpal)
@@ -348,8 +368,8 @@ int cmd_sigstruct(int argc, char **argv)
 							    "here; pass the PAL to measure with --libpal PATH");
 	}
 	if (strcmp(argv[1], "show") == 0)
-		return show(file, json, payload);
+		return show(file, json, payload, ver);
 	if (is_verify)
-		return verify(file, manifest, libpal);
+		return verify(file, manifest, libpal, ver);
 	return cli_usage_error("sigstruct", "unknown subcommand '%s' (show or verify)", argv[1]);
 }

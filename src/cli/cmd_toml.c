@@ -9,13 +9,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_util.h"
+#include "ppml/manifest.h"
 #include "ppml/buf.h"
 #include "ppml/file.h"
 #include "ppml/limits.h"
 #include "ppml/toml.h"
 
 const char cmd_toml_usage[] =
-	"usage: ppml toml fmt FILE [-o OUT]\n"
+	"usage: ppml toml fmt FILE [-o OUT] [--gramine-version 1.9|1.3]\n"
 	"\n"
 	"TOML tools.\n"
 	"\n"
@@ -28,6 +30,12 @@ const char cmd_toml_usage[] =
 	"  -o, --output OUT\n"
 	"               write to OUT atomically instead of standard output; on any\n"
 	"               error OUT is left untouched.\n"
+	"  --gramine-version V\n"
+	"               1.9 (default): tomli-w 1.0, as above.  1.3: as Gramine v1.3.1\n"
+	"               (BigDL's PPML images) writes it with Python toml 0.10.2:\n"
+	"               [table] headers breadth-first, [[array.of.tables]] for any\n"
+	"               array holding a table, inline arrays as [ \"a\", \"b\",]; arrays\n"
+	"               mixing value types are refused, as that library does.\n"
 	"\n"
 	"Exit codes: 0 ok, 2 usage error, 3 FILE unreadable or not valid TOML\n"
 	"(one line on stderr: \"ppml toml: FILE: line L, column C: ...\").\n";
@@ -41,6 +49,7 @@ static int toml_fmt(int argc, char **argv)
 	struct ppml_buf doc = {0};
 	struct ppml_err err = {0};
 	int rc = CLI_EXIT_OK, opts_done = 0;
+	enum ppml_gramine_version ver = PPML_GRAMINE_1_9;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -56,6 +65,13 @@ static int toml_fmt(int argc, char **argv)
 				goto out;
 			}
 			out = argv[++i];
+		} else if (!opts_done && strcmp(a, "--gramine-version") == 0) {
+			if (i + 1 >= argc) {
+				rc = cli_usage_error("toml", "%s needs a value", a);
+				goto out;
+			}
+			if ((rc = cli_gramine_version("toml", argv[++i], &ver)) != CLI_EXIT_OK)
+				goto out;
 		} else if (!opts_done && a[0] == '-' && a[1] != '\0') {
 			rc = cli_usage_error("toml", "unknown option '%s'", a);
 			goto out;
@@ -76,8 +92,8 @@ static int toml_fmt(int argc, char **argv)
 		rc = cli_fail("toml", &err);
 		goto out;
 	}
-	if (ppml_toml_parse((const char *)text, len, &root, &err) != PPML_OK ||
-	    ppml_toml_write_tomliw(root, &doc, &err) != PPML_OK) {
+	if (ppml_manifest_parse((const char *)text, len, ver, &root, &err) != PPML_OK ||
+	    ppml_manifest_write(root, ver, &doc, &err) != PPML_OK) {
 		ppml_err_prefix(&err, "%s: ", in);
 		rc = cli_fail("toml", &err);
 		goto out;

@@ -43,10 +43,11 @@ need_shared() {
 	return 1
 }
 
-# copy_vector NAME DIR: a writable copy of a gramine-v1.9 vector, with v11's symlinks restored (the shared
-# copy stores them as text files holding the target) and v12's big file generated.
+# copy_vector NAME DIR [SET]: a writable copy of a vector of SET (default gramine-v1.9), with v11's
+# symlinks restored (the shared copy stores them as text files holding the target) and v12's big file
+# generated.
 copy_vector() {
-	rm -rf "$2" && cp -r "$PPML_SHARED/vectors/gramine-v1.9/$1" "$2" && chmod -R u+w "$2" || return 1
+	rm -rf "$2" && cp -r "$PPML_SHARED/vectors/${3:-gramine-v1.9}/$1" "$2" && chmod -R u+w "$2" || return 1
 	rm -f "$2/app.manifest.sgx" "$2/app.sig"
 	if [ "$1" = v11_trusted_dir ]; then
 		(cd "$2/files/model" && rm linked_dir link-to-config.json &&
@@ -89,3 +90,30 @@ serve() {
 	eval "URL_$name=http://127.0.0.1:$(cat "$TMP/$name.port")"
 }
 
+# sign_in DIR INPUT [extra args]: ppml sign in DIR (a vector copy) with the vector's pinned date.
+sign_in() {
+	local d=$1 in=$2 date; shift 2
+	date=$(sed -n 's/.*"sign_date": "\([0-9-]*\)".*/\1/p' "$d/expected.json")
+	(cd "$d" && "$PPML" sign --manifest "$in" --output app.manifest.sgx --sigfile app.sig \
+		--key key.pem --libpal libpal.so --date "${date:-2024-12-31}" --quiet "$@")
+}
+
+# signed_like LABEL DIR VDIR OUT ERR RC: judges a sign_in run (its exit status RC, stdout in OUT,
+# stderr in ERR): DIR's outputs must be VDIR's byte for byte and OUT must print its MRENCLAVE.
+# Prints PASS or FAIL LABEL; true on PASS.
+signed_like() {
+	local label=$1 d=$2 v=$3 out=$4 errf=$5 rc=$6
+	if [ "$rc" -ne 0 ]; then
+		fail "$label" "exit $rc: $(head -c 300 "$errf")"
+	elif ! cmp -s "$d/app.manifest.sgx" "$v/app.manifest.sgx"; then
+		fail "$label" "app.manifest.sgx differs from Gramine's"
+	elif ! cmp -s "$d/app.sig" "$v/app.sig"; then
+		fail "$label" "app.sig differs from Gramine's"
+	elif ! grep -q "^MRENCLAVE: $(sed -n 's/.*"mrenclave": "\([0-9a-f]*\)".*/\1/p' "$v/expected.json")\$" "$out"; then
+		fail "$label" "printed MRENCLAVE is not the expected one"
+	else
+		pass "$label"
+		return 0
+	fi
+	return 1
+}

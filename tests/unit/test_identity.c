@@ -48,7 +48,7 @@ TEST(match_names_each_field)
 	struct ppml_sgx_sigstruct s, t;
 	struct ppml_err err;
 	REQUIRE(load_vector(shared, "v03_1G_t4_isv", &a) == 0);
-	REQUIRE(ppml_enclave_measure(a.mf, a.mf_len, a.pal, a.pal_len, "libpal.so", &m, NULL, &err) ==
+	REQUIRE(ppml_enclave_measure(a.mf, a.mf_len, a.pal, a.pal_len, "libpal.so", PPML_GRAMINE_1_9, &m, NULL, &err) ==
 		PPML_OK);
 	REQUIRE(ppml_sigstruct_parse(a.sig, a.sig_len, &s, &err) == PPML_OK);
 	CHECK(ppml_identity_match_sigstruct(&m, &s, "app.manifest.sgx", &err) == PPML_OK);
@@ -100,16 +100,16 @@ TEST(build_json_round_trip_and_diff)
 	size_t keys = 0;
 	REQUIRE(load_vector(shared, "v02_256M_t1_debug", &a2) == 0);
 	REQUIRE(load_vector(shared, "v03_1G_t4_isv", &a3) == 0);
-	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", a2.sig,
+	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", PPML_GRAMINE_1_9, a2.sig,
 				  a2.sig_len, "v02", &i2, &err) == PPML_OK);
-	CHECK(ppml_identity_build(a3.mf, a3.mf_len, a3.pal, a3.pal_len, "libpal.so", a3.sig,
+	CHECK(ppml_identity_build(a3.mf, a3.mf_len, a3.pal, a3.pal_len, "libpal.so", PPML_GRAMINE_1_9, a3.sig,
 				  a3.sig_len, "v03", &i3, &err) == PPML_OK);
 	/* v03's .sig with v02's manifest: refused, no document */
-	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", a3.sig,
+	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", PPML_GRAMINE_1_9, a3.sig,
 				  a3.sig_len, "v02", &r, &err) == PPML_E_REFUSED && r == NULL);
 	/* a flipped signature bit: refused by the RSA check */
 	a2.sig[200] ^= 1;
-	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", a2.sig,
+	CHECK(ppml_identity_build(a2.mf, a2.mf_len, a2.pal, a2.pal_len, "libpal.so", PPML_GRAMINE_1_9, a2.sig,
 				  a2.sig_len, "v02", &r, &err) == PPML_E_REFUSED && r == NULL);
 	REQUIRE(i2 && i3);
 	CHECK(i2->debug && !i3->debug);

@@ -348,7 +348,7 @@ TEST(edmm_default_size)
 	CHECK_STREQ(sgx->u.t.items[8].key, "enclave_size");
 	CHECK_STREQ(str_of(ppml_toml_get(ppml_toml_get(ppml_toml_get(root, "loader"), "entrypoint"), "uri")),
 		    "file:/usr/lib/x86_64-linux-gnu/gramine/libsysdb.so");
-	REQUIRE(ppml_manifest_attrs_get(root, &a, &err) == PPML_OK);
+	REQUIRE(ppml_manifest_attrs_get(root, PPML_GRAMINE_1_9, &a, &err) == PPML_OK);
 	CHECK(a.edmm_enable);
 	CHECK(a.enclave_size == 1024ull << 30);
 	CHECK(!a.debug && !a.use_exinfo && a.max_threads == 4);
@@ -372,10 +372,10 @@ TEST(attrs_integers_and_bools)
 	REQUIRE(ppml_toml_append(sgx, "insecure__rpc_thread_num", ppml_toml_new_integer(2)) == PPML_OK);
 	REQUIRE(ppml_toml_append(root, "sgx", sgx) == PPML_OK);
 	REQUIRE(ppml_manifest_normalize(root, &o, NULL, &err) == PPML_OK);
-	CHECK(ppml_manifest_attrs_get(root, &a, &err) == PPML_E_INPUT);
+	CHECK(ppml_manifest_attrs_get(root, PPML_GRAMINE_1_9, &a, &err) == PPML_E_INPUT);
 	CHECK(strstr(err.msg, "sgx.isvsvn") != NULL);
 	REQUIRE(ppml_toml_set(sgx, "isvsvn", ppml_toml_new_integer(65535)) == PPML_OK);
-	REQUIRE(ppml_manifest_attrs_get(root, &a, &err) == PPML_OK);
+	REQUIRE(ppml_manifest_attrs_get(root, PPML_GRAMINE_1_9, &a, &err) == PPML_OK);
 	CHECK(!a.debug); /* the integer 1 does not count (spec 8) */
 	CHECK(a.use_exinfo);
 	CHECK(a.isvsvn == 65535);

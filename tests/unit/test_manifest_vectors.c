@@ -161,7 +161,7 @@ static void one_vector(const char *vdir, const char *name, const char *tmp)
 			snprintf(msg, sizeof(msg), "normalise: %s", err.msg);
 			goto back;
 		}
-		st = ppml_manifest_attrs_from_text((const char *)out.data, out.len, &a, &err);
+		st = ppml_manifest_attrs_from_text((const char *)out.data, out.len, PPML_GRAMINE_1_9, &a, &err);
 		if (st == PPML_OK)
 			st = ppml_manifest_check_cpu_features(&a, &err);
 		gramine_text(error, want, sizeof(want));

@@ -295,6 +295,10 @@ TEST(e06_enclave_too_small)
 	v.in.pal_len = plen;
 	CHECK(ppml_measure_mrenclave(&v.in, mr, NULL, &err) == PPML_E_INPUT);
 	CHECK_STREQ(err.msg, "Enclave size is not large enough");
+	/* spec 12: the base is 0 or the enclave size (v1.3 PIE), nothing else */
+	v.in.base = 0x1000;
+	CHECK(ppml_measure_mrenclave(&v.in, mr, NULL, &err) == PPML_E_INPUT);
+	CHECK(strstr(err.msg, "expected 0 or the enclave size") != NULL);
 	free(manifest);
 	free(pal);
 }
@@ -362,6 +366,11 @@ TEST(v20_xfrm_and_v18_date)
 	CHECK(ppml_sigstruct_parse_date("2024-1-31", &d, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse_date("2024-12-3a", &d, &err) == PPML_E_INPUT);
 	CHECK(ppml_sigstruct_parse_date("2024/12/31", &d, &err) == PPML_E_INPUT);
+	/* Gramine v1.3 (spec 12): binary u16 year, u8 month, u8 day: e8 07 0c 1f */
+	CHECK(ppml_sigstruct_parse_date_binary("2024-12-31", &d, &err) == PPML_OK && d == 0x1f0c07e8);
+	CHECK(ppml_sigstruct_parse_date_binary("0000-00-00", &d, &err) == PPML_E_INPUT);
+	CHECK(ppml_sigstruct_parse_date_binary("2024-13-01", &d, &err) == PPML_E_INPUT);
+	CHECK(ppml_sigstruct_parse_date_binary("2024-1-31", &d, &err) == PPML_E_INPUT);
 }
 
 TEST(parse_size_python_syntax)

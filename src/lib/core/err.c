@@ -65,6 +65,19 @@ void ppml_err_prefix(struct ppml_err *err, const char *fmt, ...)
 	err->msg[hl + ol] = '\0';
 }
 
+void ppml_err_suffix(struct ppml_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (!err)
+		return;
+	n = strnlen(err->msg, sizeof(err->msg) - 1);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	va_end(ap);
+}
+
 void ppml_err_clear(struct ppml_err *err)
 {
 	if (!err)

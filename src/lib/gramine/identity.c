@@ -21,8 +21,9 @@
 
 /* ---- known test keys --------------------------------------------------------
  * MRSIGNERs whose private keys are public.  Each is the "mrsigner" recorded in
- * ../shared/vectors/gramine-v1.9/v* /expected.json (the keys shipped with the
- * vectors).  Intel SGX SDK's sample enclaves generate a fresh test key at build
+ * ../shared/vectors/gramine-v1.9/v* /expected.json and, after them,
+ * ../shared/vectors/gramine-v1.3.1-bigdl/b* /expected.json (the keys shipped
+ * with the vectors).  Intel SGX SDK's sample enclaves generate a fresh test key at build
  * time in current SDKs, so there is no single well-known SDK MRSIGNER to list. */
 static const char *const gramine_vector_mrsigners[] = {
 	"05092b2ee2d801caf9bd5b36809de31746adbdb37ff51c814c4f9483a8401bd8",
@@ -45,6 +46,15 @@ static const char *const gramine_vector_mrsigners[] = {
 	"f4ee2a0f824218aa690c1bd67269deff2b0de99f0725a4084918ab32308e1df7",
 	"f9b9457a2b0603b47c155ec9d5dd0d8b337a952d8ba49e03966de570dbe5332f",
 	"fedda347f4ebd284f48296dfe1313893552a870babf03e390e9d8966062b20ac",
+	/* gramine-v1.3.1-bigdl (b06, b07: keys SGX rejects, public all the same) */
+	"01006517c491b59ad500567c4bb5535cfe922c5aa785619e36d9bb0535e5e537",
+	"3e207529edf59675dca79ac3b80f425333a8d39a1f864b937dc5d95a5352d824",
+	"46af3c4fa7dcd8a914903ea224c304ac236ff9a1c7f3c55c2ed7b4f671ac6fc6",
+	"4989131c7ee1f4bca95b39df0d3d93bcc4ed8135a742d4418b76271bd15a1c5c",
+	"6103d4f8b2e0f5193f611f060636b03836de397c0b9746c0321e5bb0fe535005",
+	"9b8985d8b3fb5562e941fe52e7c905efd8caf8acbac0f916bd4f2177c73bb0a0",
+	"9ef77b4efd343e5b0fc99c2607095c1dd49a15c8866d3606bb7e0292163f1864",
+	"bfd3b3d4c6e9d44c1c3c7cd7afd85aee40237635c3d935973b5437cd18d7bb20",
 };
 
 const char *ppml_identity_known_test_key(const uint8_t mrsigner[32])
@@ -411,7 +421,7 @@ static const char *str_of(const struct ppml_toml_value *t, const char *key, size
 }
 
 static ppml_status read_files(struct builder *b, const struct ppml_toml_value *root,
-			      struct ppml_err *err)
+			      enum ppml_gramine_version version, struct ppml_err *err)
 {
 	const struct ppml_toml_value *loader = ppml_toml_get(root, "loader");
 	const struct ppml_toml_value *ep = ppml_toml_get(loader, "entrypoint");
@@ -419,7 +429,9 @@ static ppml_status read_files(struct builder *b, const struct ppml_toml_value *r
 	const char *uri, *sha;
 	size_t ul = 0, sl = 0;
 
-	if (ep) {
+	/* v1.3's loader.entrypoint is a plain URI, not hashed: the LibOS is a
+	 * trusted file there (spec 12) */
+	if (ep && version != PPML_GRAMINE_1_3) {
 		uri = str_of(ep, "uri", &ul);
 		sha = str_of(ep, "sha256", &sl);
 		if (!uri || !sha)
@@ -445,6 +457,47 @@ static ppml_status read_files(struct builder *b, const struct ppml_toml_value *r
 			return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 	}
 	return PPML_OK;
+}
+
+/*
+ * Keys of the other Gramine version (spec 12): that signer would have used
+ * them, this one ignores them, so the enclave is not configured as written.
+ * Each warning names the key to use instead.
+ */
+static ppml_status other_version_keys(struct builder *b, enum ppml_gramine_version ver,
+				      const struct ppml_toml_value *sgx)
+{
+	static const struct {
+		enum ppml_gramine_version ignored_by;
+		const char *key, *fix;
+	} keys[] = {
+		{PPML_GRAMINE_1_9, "thread_num", "sgx.max_threads"},
+		{PPML_GRAMINE_1_9, "require_avx", "sgx.cpu_features.avx = \"required\""},
+		{PPML_GRAMINE_1_9, "require_avx512", "sgx.cpu_features.avx512 = \"required\""},
+		{PPML_GRAMINE_1_9, "require_mpx", "sgx.cpu_features.mpx = \"required\""},
+		{PPML_GRAMINE_1_9, "require_pkru", "sgx.cpu_features.pkru = \"required\""},
+		{PPML_GRAMINE_1_9, "require_amx", "sgx.cpu_features.amx = \"required\""},
+		{PPML_GRAMINE_1_9, "support_exinfo", "sgx.use_exinfo"},
+		{PPML_GRAMINE_1_9, "nonpie_binary", "nothing (Gramine 1.5+ always uses base 0)"},
+		{PPML_GRAMINE_1_3, "max_threads", "sgx.thread_num"},
+		{PPML_GRAMINE_1_3, "cpu_features", "sgx.require_avx, sgx.require_avx512, ... = true"},
+		{PPML_GRAMINE_1_3, "use_exinfo", "sgx.support_exinfo"},
+		{PPML_GRAMINE_1_3, "edmm_enable", "nothing (v1.3 has no EDMM)"},
+	};
+	ppml_status st = PPML_OK;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && st == PPML_OK; i++) {
+		if (keys[i].ignored_by != ver || !ppml_toml_get(sgx, keys[i].key))
+			continue;
+		st = add_warning(b, "other_gramine_version_key",
+				 "sgx.%s is a Gramine %s key that the %s signer ignores: it changes "
+				 "MRENCLAVE but configures nothing; for Gramine %s use %s, or measure "
+				 "with --gramine-version %s if this enclave was signed by that version",
+				 keys[i].key, ver == PPML_GRAMINE_1_9 ? "v1.3" : "1.4+",
+				 ppml_gramine_version_name(ver), ppml_gramine_version_name(ver),
+				 keys[i].fix, ver == PPML_GRAMINE_1_9 ? "1.3" : "1.9");
+	}
+	return st;
 }
 
 static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_identity *m,
@@ -482,6 +535,8 @@ static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_ide
 				 "sgx.remote_attestation is \"%s\", not \"dcap\": the enclave cannot "
 				 "prove this identity to a relying party with DCAP quotes",
 				 *a->remote_attestation ? a->remote_attestation : "none");
+	if (st == PPML_OK)
+		st = other_version_keys(b, a->version, ppml_toml_get(root, "sgx"));
 	test_key = ppml_identity_known_test_key(b->id->mrsigner);
 	if (st == PPML_OK && test_key)
 		st = add_warning(b, "test_signing_key",
@@ -493,7 +548,7 @@ static ppml_status add_warnings(struct builder *b, const struct ppml_enclave_ide
 
 ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len,
 				const uint8_t *pal, size_t pal_len, const char *pal_name,
-				const uint8_t *sig, size_t sig_len, const char *manifest_name,
+				enum ppml_gramine_version version, const uint8_t *sig, size_t sig_len, const char *manifest_name,
 				struct ppml_identity **out, struct ppml_err *err)
 {
 	struct ppml_sgx_sigstruct s;
@@ -514,8 +569,8 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 		return st;
 	if ((st = ppml_sigstruct_verify(&s, err)) != PPML_OK)
 		return st;
-	if ((st = ppml_enclave_measure(manifest_sgx, manifest_len, pal, pal_len, pal_name, &m, NULL,
-				       err)) != PPML_OK)
+	if ((st = ppml_enclave_measure(manifest_sgx, manifest_len, pal, pal_len, pal_name, version,
+				       &m, NULL, err)) != PPML_OK)
 		return st;
 	if ((st = ppml_identity_match_sigstruct(&m, &s, manifest_name, err)) != PPML_OK)
 		return st;
@@ -535,15 +590,19 @@ ppml_status ppml_identity_build(const uint8_t *manifest_sgx, size_t manifest_len
 	b.id->misc_select = s.misc_select;
 	b.id->misc_mask = s.misc_mask;
 	b.id->debug = (s.attributes_flags & PPML_SGX_FLAGS_DEBUG) != 0;
-	snprintf(b.id->date, sizeof(b.id->date), "%04x-%02x-%02x", (unsigned)(s.date >> 16),
-		 (unsigned)((s.date >> 8) & 0xff), (unsigned)(s.date & 0xff));
+	{
+		char date[16];
+		(void)ppml_sigstruct_format_date(s.date, version == PPML_GRAMINE_1_3, date);
+		snprintf(b.id->date, sizeof(b.id->date), "%.10s", date);
+	}
 	if (!EVP_Digest(manifest_sgx, manifest_len, b.id->manifest_sha256, &mdlen, EVP_sha256(),
 			NULL) || mdlen != 32) {
 		st = ppml_err_openssl(err, PPML_E_CRYPTO, "SHA-256 of manifest.sgx");
 		goto out;
 	}
-	if ((st = ppml_toml_parse((const char *)manifest_sgx, manifest_len, &root, err)) != PPML_OK ||
-	    (st = read_files(&b, root, err)) != PPML_OK)
+	if ((st = ppml_manifest_parse((const char *)manifest_sgx, manifest_len, version, &root,
+				      err)) != PPML_OK ||
+	    (st = read_files(&b, root, version, err)) != PPML_OK)
 		goto out;
 	if ((st = flatten(&b, root, &path)) != PPML_OK || (st = add_warnings(&b, &m, root)) != PPML_OK) {
 		ppml_err_set(err, st, "out of memory");

@@ -2,7 +2,8 @@
 /*
  * Gramine v1.9 manifest normalisation: Manifest.__init__ (spec 2.2) and
  * expand_all_trusted_files (spec 2.3), byte-compatible in what ends up in
- * the tree and in the wording of the errors.
+ * the tree and in the wording of the errors.  The v1.3.1 rules (spec 12)
+ * share the same walk: other defaults, no loader.entrypoint, no dedup.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +39,12 @@ struct ctx {
 	struct ppml_err *err;
 };
 
+/* Gramine v1.3.1 rules (spec 12) rather than v1.9's. */
+static bool is_v13(const struct ctx *c)
+{
+	return c->opts->version == PPML_GRAMINE_1_3;
+}
+
 /* ---- small helpers ---------------------------------------------------- */
 
 
@@ -53,19 +60,8 @@ static char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-/* Appends our context after Gramine's wording (which stays first). */
-static void err_suffix(struct ppml_err *err, const char *fmt, ...) PPML_PRINTF(2, 3);
-static void err_suffix(struct ppml_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-	if (!err)
-		return;
-	n = strlen(err->msg);
-	va_start(ap, fmt);
-	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
-	va_end(ap);
-}
+/* Our context goes after Gramine's wording (which stays first): ppml_err_suffix. */
+#define err_suffix ppml_err_suffix
 
 static ppml_status nomem(struct ppml_err *err)
 {
@@ -385,8 +381,13 @@ static ppml_status add_file(struct ctx *c, char *uri, char *path, char *sha256)
 {
 	ppml_status st = PPML_OK;
 	size_t *slot;
+	size_t no_slot = 0;
 	struct tf t = {uri, path, sha256, false, 0};
 
+	if (is_v13(c)) { /* no dedup: every expanded entry is kept, in order */
+		slot = &no_slot;
+		goto append;
+	}
 	if (c->ht_cap == 0 || (c->len + 1) * 2 > c->ht_cap) {
 		if ((st = ht_grow(c)) != PPML_OK)
 			goto out;
@@ -409,6 +410,7 @@ static ppml_status add_file(struct ctx *c, char *uri, char *path, char *sha256)
 		memset(&t, 0, sizeof(t));
 		goto out;
 	}
+append:
 	if (c->len >= PPML_MANIFEST_MAX_TRUSTED_FILES) {
 		st = ppml_err_set(c->err, PPML_E_LIMIT,
 				  "more than %u trusted files after expansion (PPML_MANIFEST_MAX_TRUSTED_FILES)",
@@ -728,6 +730,94 @@ out:
 	return st;
 }
 
+/*
+ * v1.3.1 append_trusted_dir_or_file (spec 12): a truthy sha256 is taken
+ * as-is without looking at the URI; otherwise the path must exist
+ * ("Cannot resolve"), a directory needs the trailing slash and expands
+ * (sorted, depth-first, like v1.9), a file keeps its URI as written.
+ * Keys besides uri and sha256 are dropped without a word.
+ */
+static ppml_status expand_item_v13(struct ctx *c, size_t idx, const struct ppml_toml_value *item)
+{
+	ppml_status st = PPML_OK;
+	const struct ppml_toml_value *uri_v = ppml_toml_get(item, "uri");
+	const struct ppml_toml_value *sha_v = ppml_toml_get(item, "sha256");
+	char *uri = NULL, *sha = NULL, *norm = NULL;
+	size_t ulen;
+	struct stat sb;
+
+	if (!is_cstring(uri_v) || uri_v->u.s.len > PPML_MANIFEST_MAX_PATH)
+		return ppml_err_set(c->err, PPML_E_INPUT,
+				    "sgx.trusted_files[%zu].uri must be a string of at most %d bytes",
+				    idx, PPML_MANIFEST_MAX_PATH);
+	if (sha_v && gr_truthy(sha_v)) {
+		if (!is_cstring(sha_v))
+			return ppml_err_set(c->err, PPML_E_INPUT,
+					    "sgx.trusted_files[%zu].sha256 must be a string (uri %s)",
+					    idx, uri_v->u.s.ptr);
+		uri = strdup(uri_v->u.s.ptr);
+		norm = strdup(uri_v->u.s.ptr);
+		sha = strdup(sha_v->u.s.ptr);
+		if (!uri || !norm || !sha) {
+			free(uri);
+			free(norm);
+			free(sha);
+			return nomem(c->err);
+		}
+		return add_file(c, uri, norm, sha);
+	}
+	if (strncmp(uri_v->u.s.ptr, "file:", 5) != 0)
+		return ppml_err_set(c->err, PPML_E_INPUT,
+				    "Unsupported URI type: %s (sgx.trusted_files[%zu]: only file: URIs "
+				    "can be measured)",
+				    uri_v->u.s.ptr, idx);
+	uri = strdup(uri_v->u.s.ptr);
+	norm = pathnorm(uri_v->u.s.ptr + 5);
+	if (!uri || !norm) {
+		st = nomem(c->err);
+		goto out;
+	}
+	ulen = strlen(uri);
+	if (c->opts->flags & PPML_MANIFEST_NO_FS) {
+		if (uri[ulen - 1] != '/') {
+			st = add_file(c, uri, norm, NULL);
+			uri = norm = NULL;
+		}
+		goto out;
+	}
+	if (stat(norm, &sb) != 0) {
+		st = ppml_err_set(c->err, PPML_E_NOTFOUND,
+				  "Cannot resolve %s (sgx.trusted_files[%zu] = \"%s\"; relative paths "
+				  "resolve against the current directory)",
+				  norm, idx, uri);
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (uri[ulen - 1] != '/') {
+			st = ppml_err_set(c->err, PPML_E_INPUT,
+					  "Directory URI (%s) does not end with \"/\" (add a trailing "
+					  "slash to measure every file below it)",
+					  uri);
+			goto out;
+		}
+		st = expand_dir(c, uri, norm, "/", 0);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) { /* Python: assert path.is_file() */
+		st = ppml_err_set(c->err, PPML_E_INPUT,
+				  "AssertionError: %s is neither a regular file nor a directory "
+				  "(sgx.trusted_files[%zu])",
+				  norm, idx);
+		goto out;
+	}
+	st = add_file(c, uri, norm, NULL);
+	uri = norm = NULL;
+out:
+	free(uri);
+	free(norm);
+	return st;
+}
+
 /* ---- Manifest.__init__ -------------------------------------------------- */
 
 static ppml_status set_default(struct ppml_toml_value *t, const char *key,
@@ -794,6 +884,31 @@ static ppml_status apply_sgx_defaults(struct ppml_toml_value *root, struct ppml_
 	    (st = set_default(cpu, "mpx", new_str("disabled"), err)) ||
 	    (st = set_default(cpu, "pkru", new_str("disabled"), err)))
 		return st;
+	return PPML_OK;
+}
+
+/* v1.3.1 Manifest.__init__ (spec 12): setdefault in this order. */
+static ppml_status apply_sgx_defaults_v13(struct ppml_toml_value *root, struct ppml_err *err)
+{
+	static const char *const off[] = {
+		"debug", "require_avx", "require_avx512", "require_mpx", "require_pkru",
+		"require_amx", "support_exinfo", "nonpie_binary", "enable_stats",
+	};
+	ppml_status st;
+	struct ppml_toml_value *sgx = NULL;
+
+	if ((st = table_default(root, "sgx", "sgx", &sgx, err)) != PPML_OK)
+		return st;
+	if ((st = set_default(sgx, "trusted_files", ppml_toml_new_array(), err)) ||
+	    (st = set_default(sgx, "enclave_size", new_str("256M"), err)) ||
+	    (st = set_default(sgx, "thread_num", ppml_toml_new_integer(4), err)) ||
+	    (st = set_default(sgx, "isvprodid", ppml_toml_new_integer(0), err)) ||
+	    (st = set_default(sgx, "isvsvn", ppml_toml_new_integer(0), err)) ||
+	    (st = set_default(sgx, "remote_attestation", new_str("none"), err)))
+		return st;
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		if ((st = set_default(sgx, off[i], ppml_toml_new_bool(false), err)) != PPML_OK)
+			return st;
 	return PPML_OK;
 }
 
@@ -1005,7 +1120,8 @@ static ppml_status expand_all(struct ppml_toml_value *sgx, struct ctx *c,
 	struct ppml_toml_value *arr = NULL;
 
 	for (size_t i = 0; i < tfs->u.a.len; i++)
-		if ((st = expand_item(c, i, tfs->u.a.items[i])) != PPML_OK)
+		if ((st = (is_v13(c) ? expand_item_v13 : expand_item)(c, i, tfs->u.a.items[i])) !=
+		    PPML_OK)
 			goto out;
 
 	jobs = calloc(c->len ? c->len : 1, sizeof(*jobs));
@@ -1123,15 +1239,22 @@ ppml_status ppml_manifest_normalize(struct ppml_toml_value *root,
 		st = nomem(err);
 		goto out;
 	}
-	if ((st = apply_sgx_defaults(root, err)) != PPML_OK)
+	if ((st = (is_v13(&c) ? apply_sgx_defaults_v13 : apply_sgx_defaults)(root, err)) != PPML_OK)
 		goto out;
 	sgx = ppml_toml_get(root, "sgx");
 	if ((st = normalise_trusted_list(sgx, err)) != PPML_OK)
 		goto out;
-	if ((st = loader_entrypoint(root, opts, r, err)) != PPML_OK)
+	/* v1.3 does not hash loader.entrypoint: the LibOS is a trusted file there */
+	if (!is_v13(&c) && (st = loader_entrypoint(root, opts, r, err)) != PPML_OK)
 		goto out;
 	if (opts->flags & PPML_MANIFEST_DEFAULTS_ONLY)
 		goto done;
+	if (opts->chroot && is_v13(&c)) {
+		st = ppml_err_set(err, PPML_E_INPUT,
+				  "--chroot is a Gramine 1.6+ option: the v1.3 signer resolves trusted "
+				  "files against the current directory only");
+		goto out;
+	}
 	if (opts->chroot) {
 		c.chroot = pathnorm(opts->chroot);
 		if (!c.chroot) {
@@ -1170,13 +1293,13 @@ ppml_status ppml_manifest_normalize_text(const char *text, size_t len,
 
 	if (result)
 		*result = NULL;
-	st = ppml_toml_parse(text, len, &root, err);
+	st = ppml_manifest_parse(text, len, opts ? opts->version : PPML_GRAMINE_1_9, &root, err);
 	if (st != PPML_OK)
 		goto out;
 	st = ppml_manifest_normalize(root, opts, result, err);
 	if (st != PPML_OK)
 		goto out;
-	st = ppml_toml_write_tomliw(root, out, err);
+	st = ppml_manifest_write(root, opts ? opts->version : PPML_GRAMINE_1_9, out, err);
 	if (st != PPML_OK && result) {
 		ppml_manifest_result_free(*result);
 		*result = NULL;

@@ -33,31 +33,7 @@ bool gr_truthy(const struct ppml_toml_value *v)
 
 ppml_status gr_pyrepr_str(struct ppml_buf *b, const char *s, size_t len)
 {
-	/* Python picks ' unless the text holds ' and no ". */
-	char q = '\'';
-	ppml_status st;
-	if (memchr(s, '\'', len) && !memchr(s, '"', len))
-		q = '"';
-	if ((st = ppml_buf_putc(b, q)) != PPML_OK)
-		return st;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == (unsigned char)q || c == '\\')
-			st = ppml_buf_printf(b, "\\%c", c);
-		else if (c == '\n')
-			st = ppml_buf_puts(b, "\\n");
-		else if (c == '\r')
-			st = ppml_buf_puts(b, "\\r");
-		else if (c == '\t')
-			st = ppml_buf_puts(b, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			st = ppml_buf_printf(b, "\\x%02x", c);
-		else
-			st = ppml_buf_putc(b, c);
-		if (st != PPML_OK)
-			return st;
-	}
-	return ppml_buf_putc(b, q);
+	return ppml_toml_pyrepr_str(b, s, len);
 }
 
 static ppml_status repr_depth(struct ppml_buf *b, const struct ppml_toml_value *v, int depth)

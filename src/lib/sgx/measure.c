@@ -66,7 +66,7 @@ ppml_status ppml_measure_layout(const struct ppml_measure_input *in, struct ppml
 	const char *pal_name = in->pal_name ? in->pal_name : "libpal.so";
 	struct ppml_sgx_layout l = {0};
 	ppml_status st;
-	uint64_t lo = UINT64_MAX, hi = 0, manifest_area, top;
+	uint64_t lo = UINT64_MAX, hi = 0, manifest_area, top, heap_min_off;
 
 	memset(out, 0, sizeof(*out));
 	if (in->manifest_len > PPML_SGX_MAX_MANIFEST_SIZE)
@@ -85,6 +85,10 @@ ppml_status ppml_measure_layout(const struct ppml_measure_input *in, struct ppml
 		return ppml_err_set(err, PPML_E_INPUT,
 				    "sgx.enclave_size 0x%llx is not a multiple of the page size 0x1000",
 				    (unsigned long long)E);
+	if (in->base != 0 && in->base != E)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "enclave base 0x%llx: expected 0 or the enclave size 0x%llx",
+				    (unsigned long long)in->base, (unsigned long long)E);
 	st = ppml_elf_parse(in->pal, in->pal_len, pal_name, &l.elf, err);
 	if (st != PPML_OK)
 		return st;
@@ -103,15 +107,19 @@ ppml_status ppml_measure_layout(const struct ppml_measure_input *in, struct ppml
 	}
 
 	l.enclave_size = E;
+	l.base = in->base;
+	l.heap_min = in->base ? in->base : PPML_SGX_HEAP_MIN;
+	heap_min_off = l.heap_min - l.base;
 	l.max_threads = (uint32_t)N;
 	l.edmm = in->edmm_enable != 0;
 	l.manifest_size = (uint64_t)in->manifest_len + 1;
 	l.pal_size = hi - lo;
 	l.entry = l.elf.entry;
 	manifest_area = roundup(l.manifest_size);
-	/* Section 5: every area placed top-down; all must stay at or above 0x10000.
-	 * Each term is bounded by the caps, so the sum cannot overflow. */
-	if (E < PPML_SGX_HEAP_MIN || E - PPML_SGX_HEAP_MIN < manifest_area + N * per_thread + l.pal_size) {
+	/* Section 5: every area placed top-down; all must stay at or above heap_min
+	 * (0x10000, or the base itself for v1.3 PIE).  Each term is bounded by the
+	 * caps, so the sum cannot overflow. */
+	if (E < heap_min_off || E - heap_min_off < manifest_area + N * per_thread + l.pal_size) {
 		st = ppml_err_set(err, PPML_E_INPUT, "Enclave size is not large enough");
 		goto fail;
 	}
@@ -151,8 +159,8 @@ ppml_status ppml_measure_layout(const struct ppml_measure_input *in, struct ppml
 		add_area(&l, PPML_SGX_AREA_PAL, (s->flags & PPML_ELF_PF_X) ? "code" : "data", start,
 			 end - start, flags, (unsigned)i);
 	}
-	if (!l.edmm && l.pal_base > PPML_SGX_HEAP_MIN)
-		add_area(&l, PPML_SGX_AREA_FREE, "free", PPML_SGX_HEAP_MIN, l.pal_base - PPML_SGX_HEAP_MIN,
+	if (!l.edmm && l.pal_base > heap_min_off)
+		add_area(&l, PPML_SGX_AREA_FREE, "free", heap_min_off, l.pal_base - heap_min_off,
 			 PPML_SGX_SECINFO_R | PPML_SGX_SECINFO_W | PPML_SGX_SECINFO_X |
 				 PPML_SGX_SECINFO_REG,
 			 0);
@@ -168,8 +176,9 @@ ppml_status ppml_measure_layout_format(const struct ppml_sgx_layout *layout, str
 	for (size_t i = 0; i < layout->n_areas; i++) {
 		const struct ppml_sgx_area *a = &layout->areas[i];
 		ppml_status st = ppml_buf_printf(
-			out, "    %016llx-%016llx [%s:%c%c%c] (%s)%s\n", (unsigned long long)a->addr,
-			(unsigned long long)(a->addr + a->size),
+			out, "    %016llx-%016llx [%s:%c%c%c] (%s)%s\n",
+			(unsigned long long)(layout->base + a->addr),
+			(unsigned long long)(layout->base + a->addr + a->size),
 			(a->flags & PPML_SGX_SECINFO_TCS) ? "TCS" : "REG",
 			(a->flags & PPML_SGX_SECINFO_R) ? 'R' : '-', (a->flags & PPML_SGX_SECINFO_W) ? 'W' : '-',
 			(a->flags & PPML_SGX_SECINFO_X) ? 'X' : '-', a->name, a->measured ? " measured" : "");
@@ -289,12 +298,13 @@ static void build_tcs(const struct ppml_sgx_layout *l, unsigned t, uint8_t page[
 	memcpy(page, &tcs, PAGE);
 }
 
+/* Section 6.2; all fields but tcs_offset are absolute (base added, spec 12). */
 static void build_tls(const struct ppml_sgx_layout *l, unsigned t, uint8_t page[PAGE])
 {
-	uint64_t tls = l->tls_base + (uint64_t)t * PPML_SGX_TLS_SIZE;
-	uint64_t ssa = l->ssa_base + (uint64_t)t * PPML_SGX_SSA_PER_THREAD;
-	uint64_t stack = l->tls_base - ((uint64_t)t + 1) * PPML_SGX_STACK_SIZE;
-	uint64_t sigstk = l->stack_low - ((uint64_t)t + 1) * PPML_SGX_SIG_STACK_SIZE;
+	uint64_t tls = l->base + l->tls_base + (uint64_t)t * PPML_SGX_TLS_SIZE;
+	uint64_t ssa = l->base + l->ssa_base + (uint64_t)t * PPML_SGX_SSA_PER_THREAD;
+	uint64_t stack = l->base + l->tls_base - ((uint64_t)t + 1) * PPML_SGX_STACK_SIZE;
+	uint64_t sigstk = l->base + l->stack_low - ((uint64_t)t + 1) * PPML_SGX_SIG_STACK_SIZE;
 
 	memset(page, 0, PAGE);
 	put64(page + PPML_SGX_TLS_SELF, tls);
@@ -307,8 +317,8 @@ static void build_tls(const struct ppml_sgx_layout *l, unsigned t, uint8_t page[
 	put64(page + PPML_SGX_TLS_SSA, ssa);
 	put64(page + PPML_SGX_TLS_GPR, ssa + PPML_SGX_SSA_FRAME_SIZE - PPML_SGX_GPR_SIZE);
 	put64(page + PPML_SGX_TLS_MANIFEST_SIZE, l->manifest_size);
-	put64(page + PPML_SGX_TLS_HEAP_MIN, PPML_SGX_HEAP_MIN);
-	put64(page + PPML_SGX_TLS_HEAP_MAX, l->pal_base);
+	put64(page + PPML_SGX_TLS_HEAP_MIN, l->heap_min);
+	put64(page + PPML_SGX_TLS_HEAP_MAX, l->base + l->pal_base);
 }
 
 /* Section 6.3: the page's window starts at rounddown(p_offset) + (page -

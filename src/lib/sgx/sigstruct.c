@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SIGSTRUCT build, sign, parse, verify (spec sections 8-10). */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -60,6 +61,16 @@ ppml_status ppml_sigstruct_attributes(const struct ppml_sgx_manifest_attrs *m,
 	t.misc_mask = UINT32_MAX;
 	t.attributes_xfrm = PPML_SGX_XFRM_LEGACY;
 	t.attribute_mask_xfrm = PPML_SGX_XFRM_MASK_DEFAULT;
+	if (m->legacy_require) {
+		/* v1.3 collect_bits: OR only, so the order does not matter */
+		t.attributes_xfrm |= (m->require_avx ? PPML_SGX_FEAT_AVX : 0) |
+				     (m->require_avx512 ? PPML_SGX_FEAT_AVX512 : 0) |
+				     (m->require_amx ? PPML_SGX_FEAT_AMX : 0) |
+				     (m->require_mpx ? PPML_SGX_FEAT_MPX : 0) |
+				     (m->require_pkru ? PPML_SGX_FEAT_PKRU : 0);
+		*p = t;
+		return PPML_OK;
+	}
 	/* Order matters: avx512's bits include AVX (section 8). */
 	if ((st = apply_feature("avx", m->avx, PPML_SGX_FEAT_AVX, FEAT_ALLOW_UNSPECIFIED, &t, err)) ||
 	    (st = apply_feature("avx512", m->avx512, PPML_SGX_FEAT_AVX512, FEAT_ALLOW_UNSPECIFIED, &t,
@@ -72,28 +83,73 @@ ppml_status ppml_sigstruct_attributes(const struct ppml_sgx_manifest_attrs *m,
 	return PPML_OK;
 }
 
-ppml_status ppml_sigstruct_parse_date(const char *s, uint32_t *bcd, struct ppml_err *err)
+/* "YYYY-MM-DD", digits only: the BCD value (decimal digits as hex nibbles)
+ * and the three numbers. */
+static ppml_status parse_ymd(const char *s, uint32_t *bcd, unsigned ymd[3], struct ppml_err *err)
 {
 	static const char shape[] = "dddd-dd-dd";
 	uint32_t v = 0;
+	unsigned part = 0;
 
-	*bcd = 0;
+	memset(ymd, 0, 3 * sizeof(*ymd));
 	if (strlen(s) != sizeof(shape) - 1)
 		goto bad;
 	for (size_t i = 0; shape[i]; i++) {
 		if (shape[i] == '-') {
 			if (s[i] != '-')
 				goto bad;
+			part++;
 			continue;
 		}
 		if (s[i] < '0' || s[i] > '9')
 			goto bad;
-		v = (v << 4) | (uint32_t)(s[i] - '0'); /* decimal digits stored as hex nibbles */
+		v = (v << 4) | (uint32_t)(s[i] - '0');
+		ymd[part] = ymd[part] * 10 + (unsigned)(s[i] - '0');
 	}
 	*bcd = v;
 	return PPML_OK;
 bad:
 	return ppml_err_set(err, PPML_E_INPUT, "date \"%s\": expected YYYY-MM-DD (digits only)", s);
+}
+
+ppml_status ppml_sigstruct_parse_date(const char *s, uint32_t *bcd, struct ppml_err *err)
+{
+	unsigned ymd[3];
+	*bcd = 0;
+	return parse_ymd(s, bcd, ymd, err);
+}
+
+ppml_status ppml_sigstruct_parse_date_binary(const char *s, uint32_t *out, struct ppml_err *err)
+{
+	unsigned ymd[3];
+	uint32_t bcd;
+	ppml_status st;
+
+	*out = 0;
+	if ((st = parse_ymd(s, &bcd, ymd, err)) != PPML_OK)
+		return st;
+	if (ymd[1] < 1 || ymd[1] > 12 || ymd[2] < 1 || ymd[2] > 31)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "date \"%s\": Gramine v1.3 stores a real date (month 1-12, day "
+				    "1-31)", s);
+	*out = ymd[0] | (uint32_t)ymd[1] << 16 | (uint32_t)ymd[2] << 24;
+	return PPML_OK;
+}
+
+int ppml_sigstruct_format_date(uint32_t date, int binary, char out[16])
+{
+	if (binary) {
+		snprintf(out, 16, "%04u-%02u-%02u", (unsigned)(date & 0xffff) % 10000,
+			 (unsigned)((date >> 16) & 0xff) % 100, (unsigned)(date >> 24) % 100);
+		return ((date >> 16) & 0xff) >= 1 && ((date >> 16) & 0xff) <= 12 &&
+		       (date >> 24) >= 1 && (date >> 24) <= 31;
+	}
+	snprintf(out, 16, "%04x-%02x-%02x", (unsigned)(date >> 16), (unsigned)((date >> 8) & 0xff),
+		 (unsigned)(date & 0xff));
+	for (unsigned i = 0; i < 8; i++)
+		if (((date >> (4 * i)) & 0xf) > 9)
+			return 0;
+	return 1;
 }
 
 /* ---------------------------------------------------------------- build */

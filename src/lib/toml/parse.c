@@ -50,6 +50,8 @@ struct parser {
 	size_t index_cap, index_used; /* cap: 0 or a power of two */
 	uint64_t seed;
 	size_t nvalues;              /* tree nodes created so far, see count_value() */
+	unsigned flags;              /* PPML_TOML_PARSE_* */
+	size_t stmt_start;           /* offset of the line holding the current key/value */
 };
 
 /* A dotted key: the parts' bytes concatenated, plus where each part ends. */
@@ -592,6 +594,38 @@ static ppml_status parse_value(struct parser *p, size_t depth, struct ppml_toml_
 
 static ppml_status parse_keyval(struct parser *p, struct ppml_toml_value *table, size_t depth);
 
+/* The value kinds toml 0.10.2's load_value tells apart (its "Not a
+ * homogeneous array" check): int and float differ, every date form is one
+ * kind, a table is an inline object. */
+static int kind_0102(const struct ppml_toml_value *v)
+{
+	switch (v->type) {
+	case PPML_TOML_DATETIME:
+	case PPML_TOML_DATETIME_LOCAL:
+	case PPML_TOML_DATE_LOCAL:
+		return PPML_TOML_DATETIME;
+	default:
+		return (int)v->type;
+	}
+}
+
+/* toml 0.10.2 reports the error at the start of the line holding the key,
+ * counting Python characters (code points) for `char`. */
+static ppml_status fail_not_homogeneous(struct parser *p)
+{
+	size_t line, col, chars = 0;
+
+	where(p, p->stmt_start, &line, &col);
+	for (size_t i = 0; i < p->stmt_start; i++)
+		if (((unsigned char)p->s[i] & 0xc0) != 0x80)
+			chars++;
+	return ppml_err_set(p->err, PPML_E_INPUT,
+			    "Not a homogeneous array (line %zu column %zu char %zu): Gramine v1.3's "
+			    "toml 0.10.2 cannot mix value types in one array, e.g. strings and "
+			    "tables in sgx.trusted_files; write every entry as { uri = \"...\" }",
+			    line, col, chars);
+}
+
 static ppml_status parse_array(struct parser *p, size_t depth, struct ppml_toml_value **out)
 {
 	struct ppml_toml_value *arr = ppml_toml_new_array(), *item = NULL;
@@ -612,6 +646,12 @@ static ppml_status parse_array(struct parser *p, size_t depth, struct ppml_toml_
 		rc = parse_value(p, depth + 1, &item);
 		if (rc != PPML_OK)
 			goto out;
+		if ((p->flags & PPML_TOML_PARSE_HOMOGENEOUS) && arr->u.a.len &&
+		    kind_0102(arr->u.a.items[0]) != kind_0102(item)) {
+			ppml_toml_free(item);
+			rc = fail_not_homogeneous(p);
+			goto out;
+		}
 		if (ppml_toml_push(arr, item) != PPML_OK) {
 			rc = nomem(p);
 			goto out;
@@ -1181,6 +1221,12 @@ out:
 ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value **root,
 			    struct ppml_err *err)
 {
+	return ppml_toml_parse_ex(text, len, 0, root, err);
+}
+
+ppml_status ppml_toml_parse_ex(const char *text, size_t len, unsigned flags,
+			       struct ppml_toml_value **root, struct ppml_err *err)
+{
 	struct parser p = {0};
 	ppml_status rc;
 
@@ -1193,6 +1239,7 @@ ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value
 	p.s = text ? text : "";
 	p.len = len;
 	p.err = err;
+	p.flags = flags;
 	/* Address-space randomisation makes this differ between runs; no global state needed. */
 	p.seed = (uint64_t)(uintptr_t)&p ^ ((uint64_t)(uintptr_t)text << 17);
 	p.root = ppml_toml_new_table();
@@ -1221,6 +1268,9 @@ ppml_status ppml_toml_parse(const char *text, size_t len, struct ppml_toml_value
 			if (rc == PPML_OK)
 				rc = expect_eol(&p, "a table header");
 		} else {
+			p.stmt_start = p.pos;
+			while (p.stmt_start > 0 && p.s[p.stmt_start - 1] != '\n')
+				p.stmt_start--;
 			rc = parse_keyval(&p, p.cur, p.cur_depth);
 			if (rc == PPML_OK)
 				rc = expect_eol(&p, "a key/value pair");

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ppml/limits.h"
-#include "ppml/toml.h"
+#include "internal.h"
 
 /* Section 3: a table stays inline in an array when "    " + inline + ","
  * is at most this many characters (code points, as Python's len()). */
@@ -85,7 +85,7 @@ static ppml_status put_string(struct ppml_buf *b, const char *s, size_t len)
 	return ppml_buf_putc(b, '"');
 }
 
-static int is_bare_key(const char *k, size_t len)
+int ppml_toml_is_bare_key(const char *k, size_t len)
 {
 	if (len == 0)
 		return 0;
@@ -100,7 +100,7 @@ static int is_bare_key(const char *k, size_t len)
 
 static ppml_status put_key(struct ppml_buf *b, const char *k, size_t len)
 {
-	if (is_bare_key(k, len))
+	if (ppml_toml_is_bare_key(k, len))
 		return ppml_buf_append(b, k, len);
 	return put_string(b, k, len);
 }
@@ -182,8 +182,9 @@ static int shortest_digits(double x, char digits[24])
 	return e10;
 }
 
-/* Python repr(float): fixed notation when -4 < decpt <= 16, else d.ddde±XX. */
-static ppml_status put_float(struct ppml_buf *b, double x)
+/* Python repr(float): fixed notation when -4 < decpt <= 16, else d.ddde±XX.
+ * Shared with the toml 0.10.2 writer (internal.h). */
+ppml_status ppml_toml_put_pyfloat(struct ppml_buf *b, double x)
 {
 	char digits[24];
 	int decpt, n;
@@ -229,19 +230,17 @@ static ppml_status put_float(struct ppml_buf *b, double x)
 	return ppml_buf_printf(b, "e%c%02d", decpt - 1 < 0 ? '-' : '+', abs(decpt - 1));
 }
 
-/* Python str() of date, time and datetime values: space separator,
- * microseconds (truncated) only when non-zero, offsets as ±HH:MM. */
-static ppml_status put_datetime(struct ppml_buf *b, const struct ppml_toml_value *v)
+ppml_status ppml_toml_put_pydatetime(struct ppml_buf *b, const struct ppml_toml_value *v,
+				     char sep, unsigned micro, int utc_z)
 {
 	const struct ppml_toml_datetime *d = &v->u.dt;
-	unsigned micro = d->nanosecond / 1000u;
 	ppml_status st = PPML_OK;
 
 	if (v->type != PPML_TOML_TIME_LOCAL) {
 		st = ppml_buf_printf(b, "%04d-%02d-%02d", d->year, d->month, d->day);
 		if (st != PPML_OK || v->type == PPML_TOML_DATE_LOCAL)
 			return st;
-		if ((st = ppml_buf_putc(b, ' ')) != PPML_OK)
+		if ((st = ppml_buf_putc(b, sep)) != PPML_OK)
 			return st;
 	}
 	st = ppml_buf_printf(b, "%02d:%02d:%02d", d->hour, d->minute, d->second);
@@ -250,6 +249,8 @@ static ppml_status put_datetime(struct ppml_buf *b, const struct ppml_toml_value
 	if (st == PPML_OK && v->type == PPML_TOML_DATETIME) {
 		int off = d->offset_minutes;
 		char sign = off < 0 ? '-' : '+';
+		if (off == 0 && utc_z)
+			return ppml_buf_putc(b, 'Z');
 		if (off < 0)
 			off = -off;
 		st = ppml_buf_printf(b, "%c%02d:%02d", sign, off / 60, off % 60);
@@ -315,14 +316,15 @@ static ppml_status put_value(struct ppml_buf *b, const struct ppml_toml_value *v
 	case PPML_TOML_INTEGER:
 		return ppml_buf_printf(b, "%lld", (long long)v->u.i);
 	case PPML_TOML_FLOAT:
-		return put_float(b, v->u.f);
+		return ppml_toml_put_pyfloat(b, v->u.f);
 	case PPML_TOML_BOOLEAN:
 		return ppml_buf_puts(b, v->u.b ? "true" : "false");
 	case PPML_TOML_DATETIME:
 	case PPML_TOML_DATETIME_LOCAL:
 	case PPML_TOML_DATE_LOCAL:
 	case PPML_TOML_TIME_LOCAL:
-		return put_datetime(b, v);
+		/* Python str(): space separator, microseconds truncated */
+		return ppml_toml_put_pydatetime(b, v, ' ', v->u.dt.nanosecond / 1000u, 0);
 	case PPML_TOML_ARRAY:
 		return put_array(b, v, level, depth, err);
 	case PPML_TOML_TABLE:
