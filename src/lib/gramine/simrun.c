@@ -314,7 +314,7 @@ ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_p
 		    PPML_OK)
 		goto out;
 	/* Signature, measurement and their match (PPML_E_REFUSED names what differs). */
-	if ((rc = ppml_identity_build(text, text_len, pal, pal_len, libpal_path, sig, sig_len,
+	if ((rc = ppml_identity_build(text, text_len, pal, pal_len, libpal_path, PPML_GRAMINE_1_9, sig, sig_len,
 				      manifest_sgx_path, &r->id, err)) != PPML_OK)
 		goto out;
 	if ((rc = check_files(r, err)) != PPML_OK)

@@ -543,7 +543,7 @@ ppml_status ppml_image_build(const struct ppml_image_build_opts *o, struct ppml_
 		    PPML_OK ||
 	    (rc = ppml_file_read(spath, 64 * 1024, &sig, &sig_len, err)) != PPML_OK ||
 	    (rc = ppml_file_read(libpal, PPML_SGX_MAX_PAL_SIZE, &pal, &pal_len, err)) != PPML_OK ||
-	    (rc = ppml_identity_build(text, text_len, pal, pal_len, libpal, sig, sig_len, mpath, &id,
+	    (rc = ppml_identity_build(text, text_len, pal, pal_len, libpal, PPML_GRAMINE_1_9, sig, sig_len, mpath, &id,
 				      err)) != PPML_OK)
 		goto out;
 	memcpy(res->mrenclave, id->mrenclave, 32);

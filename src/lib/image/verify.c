@@ -518,7 +518,8 @@ ppml_status ppml_image_verify(const struct ppml_image_ref *img, const char *libp
 	}
 	struct ppml_err ierr = {0};
 	rc = ppml_identity_build(head[0].data, head[0].len, pal, pal_len,
-				 libpal ? libpal : "the image's PAL", head[1].data, head[1].len,
+				 libpal ? libpal : "the image's PAL", PPML_GRAMINE_1_9, head[1].data,
+				 head[1].len,
 				 mpath, &id, &ierr);
 	if (rc == PPML_E_REFUSED) {
 		reason(v, "signature: %s", ierr.msg);
