@@ -117,6 +117,29 @@ static char *forge(const char *alg, const char *sig)
 	return out;
 }
 
+TEST(header_members_refused)
+{
+	/* A token naming its own key (jwk / jku) is refused before any key lookup. */
+	const char *extra[] = {"jwk", "jku", "x5u", "crit"};
+	for (size_t i = 0; i < 4; i++) {
+		char h[200], hb[300], cb[600], *cs;
+		json_t *c = claims(NOW, NOW + 300);
+		cs = json_dumps(c, JSON_COMPACT);
+		snprintf(h, sizeof(h), "{\"alg\":\"ES256\",\"kid\":\"%s\",\"%s\":\"x\"}", kid,
+			 extra[i]);
+		ppml_b64url_encode((const uint8_t *)h, strlen(h), hb);
+		ppml_b64url_encode((const uint8_t *)cs, strlen(cs), cb);
+		char t[1024];
+		snprintf(t, sizeof(t), "%s.%s.AAAA", hb, cb);
+		struct ppml_err err = {0};
+		CHECKF(verify(t, "rp-1", NULL, NOW, &err) == PPML_E_REFUSED &&
+			       strstr(err.msg, "header member"),
+		       "%s: %.200s", extra[i], err.msg);
+		free(cs);
+		json_decref(c);
+	}
+}
+
 TEST(other_algorithms_refused)
 {
 	const char *algs[] = {"none", "HS256", "RS256", "ES384", "es256"};
@@ -190,6 +213,15 @@ TEST(jwks_parsing)
 	CHECK(ppml_jwks_parse(txt, strlen(txt), &s, NULL, &err) == PPML_E_INPUT);
 	free(txt);
 	CHECK(ppml_jwks_parse("[]", 2, &s, NULL, &err) == PPML_E_INPUT);
+	/* A private key in a key set is refused. */
+	json_t *pk = ppml_jwk_public(key, kid);
+	json_object_set_new(pk, "d", json_string("AAAA"));
+	json_t *priv = json_pack("{s:[o]}", "keys", pk);
+	txt = json_dumps(priv, 0);
+	CHECK(ppml_jwks_parse(txt, strlen(txt), &s, NULL, &err) == PPML_E_INPUT &&
+	      strstr(err.msg, "private key"));
+	free(txt);
+	json_decref(priv);
 	json_decref(bad);
 	json_decref(set);
 	json_decref(k);
@@ -209,6 +241,7 @@ int main(void)
 	RUN(b64url_strict);
 	RUN(thumbprint_rfc7638);
 	RUN(sign_verify_and_every_byte);
+	RUN(header_members_refused);
 	RUN(other_algorithms_refused);
 	RUN(time_audience_issuer_kid);
 	RUN(jwks_parsing);

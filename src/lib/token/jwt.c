@@ -248,6 +248,13 @@ ppml_status ppml_jwks_parse(const char *json, size_t len, struct ppml_jwks **out
 			skip++;
 			continue;
 		}
+		if (json_object_get(k, "d")) {
+			rc = ppml_err_set(err, PPML_E_INPUT,
+					  "JWKS: keys[%zu] holds a private key (\"d\"): a key set "
+					  "publishes public keys only",
+					  i);
+			goto out;
+		}
 		if (!kid || !*kid || strlen(kid) > PPML_JWT_KID_MAX || !coord(k, "x", xy) ||
 		    !coord(k, "y", xy + 32)) {
 			rc = ppml_err_set(err, PPML_E_INPUT,
@@ -349,9 +356,20 @@ ppml_status ppml_jwt_verify(const char *token, const struct ppml_jwks *jwks,
 		ppml_err_set(err, rc, "token: alg %s: only ES256 is accepted", alg ? alg : "(none)");
 		goto out;
 	}
-	if (json_object_get(h, "crit")) {
-		ppml_err_set(err, rc, "token: critical header extensions are not supported");
-		goto out;
+	/* Only alg, typ and kid: no crit extensions, and no jku/jwk/x5u/x5c that
+	 * would let a token name its own key. */
+	{
+		const char *hk;
+		json_t *hv;
+		json_object_foreach(h, hk, hv)
+		{
+			if (strcmp(hk, "alg") && strcmp(hk, "typ") && strcmp(hk, "kid")) {
+				ppml_err_set(err, rc, "token: header member \"%.32s\" is not accepted "
+						      "(only alg, typ, kid)",
+					     hk);
+				goto out;
+			}
+		}
 	}
 	for (size_t i = 0; kid && i < jwks->n && !key; i++)
 		if (strcmp(jwks->k[i].kid, kid) == 0)
