@@ -5,6 +5,7 @@
 #ifndef PPML_FILE_H
 #define PPML_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,5 +53,11 @@ ppml_status ppml_outputs_stage(struct ppml_outputs *o, const char *path, const v
 ppml_status ppml_outputs_commit(struct ppml_outputs *o, struct ppml_err *err) PPML_WARN_UNUSED;
 /* Removes staged temporaries and frees.  Accepts NULL; safe after commit. */
 void ppml_outputs_free(struct ppml_outputs *o);
+
+/* Reads until n bytes or EOF (retrying EINTR); *got says how many.  False
+ * on a read error (errno set). */
+bool ppml_fd_read_full(int fd, uint8_t *p, size_t n, size_t *got);
+/* Writes all n bytes (retrying EINTR and short writes); false on error. */
+bool ppml_fd_write_full(int fd, const uint8_t *p, size_t n);
 
 #endif

@@ -117,3 +117,10 @@ signed_like() {
 	fi
 	return 1
 }
+
+# sim_pal DIR: a stand-in PAL (libpal.so, built with cc) and LibOS
+# (libsysdb.so) in DIR, for signing and `ppml run --sim` without Gramine.
+sim_pal() {
+	echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$1/libpal.so" - &&
+		printf 'LibOS stand-in\n' >"$1/libsysdb.so"
+}

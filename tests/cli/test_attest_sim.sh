@@ -10,8 +10,7 @@
 S=$TMP/state
 A=$TMP/app
 mkdir -p "$A/app"
-echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$A/libpal.so" - || fail attest_setup cc
-printf 'LibOS stand-in\n' >"$A/libsysdb.so"
+sim_pal "$A" || fail attest_setup cc
 cat >"$A/app/main.sh" <<'SH'
 #!/bin/sh
 "$PPML" attest --service "$SERVICE" --policy "$POLICY" --aud relying-party --token-out "$OUT_DIR/token" --json >"$OUT_DIR/attest.json"

@@ -8,8 +8,7 @@
 export SOURCE_DATE_EPOCH=1700000000
 E=$TMP/enc
 mkdir -p "$E/app"
-echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$E/libpal.so" - || fail image_setup cc
-printf 'LibOS stand-in\n' >"$E/libsysdb.so"
+sim_pal "$E" || fail image_setup cc
 printf '#!/bin/sh\necho trained\n' >"$E/app/train.sh"
 chmod +x "$E/app/train.sh"
 dd if=/dev/urandom of="$E/app/model.bin" bs=1k count=300 2>/dev/null

@@ -10,8 +10,7 @@
 S=$TMP/state
 A=$TMP/app
 mkdir -p "$A/app"
-echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$A/libpal.so" - || fail keys_setup cc
-printf 'LibOS stand-in\n' >"$A/libsysdb.so"
+sim_pal "$A" || fail keys_setup cc
 cat >"$A/app/main.sh" <<'SH'
 #!/bin/sh
 "$PPML" attest --service "$SERVICE" --release-key data --for "$OUT_DIR/data.enc" --out "$OUT_DIR/released.bin" &&

@@ -8,8 +8,7 @@
 
 A=$TMP/app
 mkdir -p "$A/app"
-echo 'int ppml_test_pal[1024] = {1};' | ${CC:-cc} -shared -fPIC -O2 -x c -o "$A/libpal.so" - || fail run_setup "cc"
-printf 'LibOS stand-in\n' >"$A/libsysdb.so"
+sim_pal "$A" || fail run_setup cc
 cat >"$A/app/main.sh" <<'SH'
 #!/bin/sh
 echo "args: $*"

@@ -12,6 +12,8 @@
 #include "ppml/limits.h"
 #include "ppml/service.h"
 
+#include "internal.h"
+
 void ppml_attest_result_cleanup(struct ppml_attest_result *r)
 {
 	if (!r)
@@ -21,12 +23,52 @@ void ppml_attest_result_cleanup(struct ppml_attest_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static char *b64(const uint8_t *p, size_t n)
+char *client_b64(const uint8_t *p, size_t n)
 {
 	char *s = malloc(4 * ((n + 2) / 3) + 1);
 	if (s)
 		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
 	return s;
+}
+
+ppml_status client_nonce(const struct ppml_attest_opts *o, char base[2049], uint8_t nonce[64],
+			 size_t *nonce_len, char nonce_b64[101], struct ppml_err *err)
+{
+	struct ppml_httpc_opts ho = {.cacert = o->cacert};
+	struct ppml_httpc_resp r = {0};
+	char url[2200];
+	uint8_t buf[80];
+	ppml_status rc;
+	if (!o->service || strlen(o->service) > 2048)
+		return ppml_err_set(err, PPML_E_INPUT, "a service URL of at most 2048 bytes is needed");
+	size_t ul = strlen(o->service);
+	while (ul && o->service[ul - 1] == '/')
+		ul--;
+	snprintf(base, 2049, "%.*s", (int)ul, o->service);
+	snprintf(url, sizeof(url), "%s/v1/attest/nonce", base);
+	if ((rc = ppml_httpc_request("POST", url, "application/json", "{}", 2, &ho, &r, err)) !=
+	    PPML_OK)
+		return rc;
+	json_t *j = r.status == 200 ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
+	const char *ns = json_string_value(json_object_get(j, "nonce"));
+	size_t sl = ns ? strlen(ns) : 0;
+	int n = ns && sl && sl <= 100 && sl % 4 == 0
+			? EVP_DecodeBlock(buf, (const unsigned char *)ns, (int)sl)
+			: -1;
+	/* EVP_DecodeBlock counts padding as zero bytes. */
+	size_t nl = n < 0 ? 0 : (size_t)n - (ns[sl - 1] == '=') - (sl > 1 && ns[sl - 2] == '=');
+	if (n < 0 || nl == 0 || nl > 64) {
+		rc = ppml_err_set(err, PPML_E_IO, "POST %s: HTTP %ld, no nonce in the answer", url,
+				  r.status);
+	} else {
+		memcpy(nonce, buf, nl);
+		*nonce_len = nl;
+		memcpy(nonce_b64, ns, sl + 1);
+		rc = PPML_OK;
+	}
+	json_decref(j);
+	ppml_httpc_resp_free(&r);
+	return rc;
 }
 
 ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
@@ -42,33 +84,17 @@ ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_att
 	ppml_status rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!o->service || !o->policy || strlen(o->service) > 2048)
-		return ppml_err_set(err, PPML_E_INPUT, "attest: a service URL and a policy are needed");
-	size_t ul = strlen(o->service);
-	while (ul && o->service[ul - 1] == '/')
-		ul--;
-	snprintf(url, sizeof(url), "%.*s/v1/attest/nonce", (int)ul, o->service);
-	if ((rc = ppml_httpc_request("POST", url, "application/json", "{}", 2, &ho, &r, err)) !=
-	    PPML_OK)
+	if (!o->policy)
+		return ppml_err_set(err, PPML_E_INPUT, "attest: a policy name is needed");
+	char base[2049], ns[101];
+	if ((rc = client_nonce(o, base, nonce, &nl, ns, err)) != PPML_OK)
 		return rc;
-	j = r.status == 200 ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
-	const char *ns = json_string_value(json_object_get(j, "nonce"));
-	int n = ns && strlen(ns) <= 100 ? EVP_DecodeBlock(nonce, (const unsigned char *)ns,
-							   (int)strlen(ns))
-					 : -1;
-	if (n < 0) {
-		rc = ppml_err_set(err, PPML_E_IO, "POST %s: HTTP %ld, no nonce in the answer", url,
-				  r.status);
-		goto out;
-	}
-	/* EVP_DecodeBlock counts padding as zero bytes. */
-	nl = (size_t)n - (ns[strlen(ns) - 1] == '=') - (strlen(ns) > 1 && ns[strlen(ns) - 2] == '=');
 	ppml_report_data_binding(PPML_BIND_ATTEST, nonce, nl, o->runtime_data, o->runtime_data_len,
 				 rd);
 	if ((rc = ppml_client_get_quote(o->dev_root, rd, &quote, &ql, &out->source, err)) != PPML_OK)
 		goto out;
-	qb = b64(quote, ql);
-	rdb = o->runtime_data_len ? b64(o->runtime_data, o->runtime_data_len) : NULL;
+	qb = client_b64(quote, ql);
+	rdb = o->runtime_data_len ? client_b64(o->runtime_data, o->runtime_data_len) : NULL;
 	req = json_pack("{s:s, s:s, s:s}", "quote", qb ? qb : "", "nonce", ns, "policy", o->policy);
 	if (o->aud)
 		json_object_set_new(req, "aud", json_string(o->aud));
@@ -79,8 +105,7 @@ ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_att
 		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 		goto out;
 	}
-	ppml_httpc_resp_free(&r);
-	snprintf(url, sizeof(url), "%.*s/v1/attest", (int)ul, o->service);
+	snprintf(url, sizeof(url), "%s/v1/attest", base);
 	if ((rc = ppml_httpc_request("POST", url, "application/json", body, strlen(body), &ho, &r,
 				     err)) != PPML_OK)
 		goto out;

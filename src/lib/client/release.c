@@ -15,13 +15,7 @@
 #include "ppml/limits.h"
 #include "ppml/service.h"
 
-static char *b64(const uint8_t *p, size_t n)
-{
-	char *s = malloc(4 * ((n + 2) / 3) + 1);
-	if (s)
-		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-	return s;
-}
+#include "internal.h"
 
 /* Strict-enough decode of a base64 field we asked for. */
 static bool unb64(json_t *o, const char *k, uint8_t *out, size_t max, size_t *len)
@@ -66,26 +60,14 @@ ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *ke
 
 	if (response)
 		*response = NULL;
-	if (!o->service || strlen(o->service) > 2048)
-		return ppml_err_set(err, PPML_E_INPUT, "release: a service URL is needed");
 	if ((rc = ppml_wdk_parse(wrapped, wrapped_len, &w, err)) != PPML_OK)
 		return rc;
 	if (strcmp(w.name, key_name) != 0)
 		return ppml_err_set(err, PPML_E_INPUT, "release: the wrapped key belongs to %s, not %s",
 				    w.name, key_name);
-	size_t ul = strlen(o->service);
-	while (ul && o->service[ul - 1] == '/')
-		ul--;
-	snprintf(url, sizeof(url), "%.*s/v1/attest/nonce", (int)ul, o->service);
-	if ((rc = ppml_httpc_request("POST", url, "application/json", "{}", 2, &ho, &r, err)) !=
-	    PPML_OK)
+	char base[2049], ns[101];
+	if ((rc = client_nonce(o, base, nonce, &nl, ns, err)) != PPML_OK)
 		return rc;
-	j = r.status == 200 ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
-	const char *ns = json_string_value(json_object_get(j, "nonce"));
-	if (!ns || !unb64(j, "nonce", nonce, 64, &nl)) {
-		rc = ppml_err_set(err, PPML_E_IO, "POST %s: HTTP %ld, no nonce", url, r.status);
-		goto out;
-	}
 	/* A key pair for this request alone. */
 	if (!(eph = ppml_ec_generate()) || !ppml_ec_to_raw(eph, epk + 1)) {
 		rc = ppml_err_set(err, PPML_E_CRYPTO, "release: key generation");
@@ -95,9 +77,9 @@ ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *ke
 	ppml_report_data_binding(PPML_BIND_RELEASE, nonce, nl, epk, 65, rd);
 	if ((rc = ppml_client_get_quote(o->dev_root, rd, &quote, &ql, &src, err)) != PPML_OK)
 		goto out;
-	qb = b64(quote, ql);
-	wb = b64(wrapped, wrapped_len);
-	eb = b64(epk, 65);
+	qb = client_b64(quote, ql);
+	wb = client_b64(wrapped, wrapped_len);
+	eb = client_b64(epk, 65);
 	req = json_pack("{s:s?, s:s, s:s?, s:s?}", "quote", qb, "nonce", ns, "enclave_public_key",
 			eb, "wrapped_datakey", wb);
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -105,8 +87,7 @@ ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *ke
 		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 		goto out;
 	}
-	ppml_httpc_resp_free(&r);
-	snprintf(url, sizeof(url), "%.*s/v1/keys/%s/release", (int)ul, o->service, key_name);
+	snprintf(url, sizeof(url), "%s/v1/keys/%s/release", base, key_name);
 	if ((rc = ppml_httpc_request("POST", url, "application/json", body, strlen(body), &ho, &r,
 				     err)) != PPML_OK)
 		goto out;

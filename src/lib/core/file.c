@@ -325,3 +325,33 @@ void ppml_outputs_free(struct ppml_outputs *o)
 	free(o->items);
 	free(o);
 }
+
+bool ppml_fd_read_full(int fd, uint8_t *p, size_t n, size_t *got)
+{
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = read(fd, p + *got, n - *got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return false;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return true;
+}
+
+bool ppml_fd_write_full(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}

@@ -2,6 +2,7 @@
 /* Encrypted files (include/ppml/envelope.h): the STREAM construction with
  * AES-256-GCM over 64 KiB segments. */
 #include "ppml/envelope.h"
+#include "ppml/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,36 +43,6 @@ static size_t header_bytes(const struct ppml_enc_header *h, uint8_t out[HDR_MAX]
 	return n;
 }
 
-static bool read_full(int fd, uint8_t *p, size_t n, size_t *got)
-{
-	*got = 0;
-	while (*got < n) {
-		ssize_t k = read(fd, p + *got, n - *got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return false;
-		if (k == 0)
-			break;
-		*got += (size_t)k;
-	}
-	return true;
-}
-
-static bool write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
 /* Parses the header from an open file; hb receives its bytes (the AAD). */
 static ppml_status parse_header(int fd, const char *path, struct ppml_enc_header *h,
 				uint8_t hb[HDR_MAX], size_t *hl, struct ppml_err *err)
@@ -80,7 +51,7 @@ static ppml_status parse_header(int fd, const char *path, struct ppml_enc_header
 	size_t got, n = 0;
 	memset(h, 0, sizeof(*h));
 #define NEED(k, what)                                                                         \
-	if (!read_full(fd, hb + n, (k), &got) || got != (k))                                   \
+	if (!ppml_fd_read_full(fd, hb + n, (k), &got) || got != (k))                                   \
 		return ppml_err_set(err, PPML_E_INPUT, "%s: truncated header (%s at offset %zu)", \
 				    path, what, n);                                            \
 	n += (k);
@@ -231,13 +202,13 @@ ppml_status ppml_enc_encrypt_file(const char *in_path, const char *out_path,
 		rc = PPML_E_IO;
 		goto out;
 	}
-	if (!write_full(ofd, hb, hl)) {
+	if (!ppml_fd_write_full(ofd, hb, hl)) {
 		rc = ppml_err_set(err, PPML_E_IO, "%s: write: %s", out_path, strerror(errno));
 		goto out;
 	}
 	uint64_t done = 0, total = (uint64_t)st.st_size;
 	size_t got = 0;
-	if (!read_full(ifd, in, PPML_ENC_SEGMENT, &got)) {
+	if (!ppml_fd_read_full(ifd, in, PPML_ENC_SEGMENT, &got)) {
 		rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
 		goto out;
 	}
@@ -261,7 +232,7 @@ ppml_status ppml_enc_encrypt_file(const char *in_path, const char *out_path,
 		uint8_t nonce[12];
 		seg_nonce(h->prefix, i, last, nonce);
 		if (!gcm(c, true, key, nonce, hb, hl, in, got, out, tag) ||
-		    !write_full(ofd, out, got) || !write_full(ofd, tag, 16)) {
+		    !ppml_fd_write_full(ofd, out, got) || !ppml_fd_write_full(ofd, tag, 16)) {
 			rc = ppml_err_openssl(err, PPML_E_IO, "%s: segment %u", out_path, i);
 			goto out;
 		}
@@ -277,7 +248,7 @@ ppml_status ppml_enc_encrypt_file(const char *in_path, const char *out_path,
 		/* The probed byte starts the next segment. */
 		in[0] = probe;
 		size_t more = 0;
-		if (!read_full(ifd, in + ngot, PPML_ENC_SEGMENT - ngot, &more)) {
+		if (!ppml_fd_read_full(ifd, in + ngot, PPML_ENC_SEGMENT - ngot, &more)) {
 			rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
 			goto out;
 		}
@@ -333,7 +304,7 @@ ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
 	uint64_t done = 0, total = st.st_size > (off_t)hl ? (uint64_t)st.st_size - hl : 0;
 	/* buf holds one segment plus one byte of look-ahead. */
 	size_t have = 0, got = 0;
-	if (!read_full(ifd, buf, cap + 1, &got)) {
+	if (!ppml_fd_read_full(ifd, buf, cap + 1, &got)) {
 		rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
 		goto out;
 	}
@@ -357,7 +328,7 @@ ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
 					  in_path, i);
 			goto out;
 		}
-		if (!write_full(ofd, pt, seg - 16)) {
+		if (!ppml_fd_write_full(ofd, pt, seg - 16)) {
 			rc = ppml_err_set(err, PPML_E_IO, "%s: write: %s", out_path, strerror(errno));
 			goto out;
 		}
@@ -368,7 +339,7 @@ ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
 			break;
 		/* The look-ahead byte starts the next segment. */
 		buf[0] = buf[cap];
-		if (!read_full(ifd, buf + 1, cap, &got)) {
+		if (!ppml_fd_read_full(ifd, buf + 1, cap, &got)) {
 			rc = ppml_err_set(err, PPML_E_IO, "%s: read: %s", in_path, strerror(errno));
 			goto out;
 		}

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ppml/file.h"
 #include "ppml/limits.h"
 #include "ppml/simpki.h"
 
@@ -29,34 +30,6 @@ struct ppml_simatt {
 	atomic_ulong served;
 };
 
-static bool read_full(int fd, uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t k = read(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
-static bool write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
 static void set_timeouts(int fd)
 {
 	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
@@ -71,12 +44,13 @@ static void serve_one(struct ppml_simatt *s, int fd)
 	size_t ql = 0;
 
 	set_timeouts(fd);
-	if (!read_full(fd, b.report_data, 64))
+	size_t got = 0;
+	if (!ppml_fd_read_full(fd, b.report_data, 64, &got) || got != 64)
 		return;
 	pthread_mutex_lock(&s->lock);
 	ppml_status st = ppml_simpki_quote(s->pki, &b, NULL, &q, &ql, NULL);
 	pthread_mutex_unlock(&s->lock);
-	if (st == PPML_OK && write_full(fd, q, ql))
+	if (st == PPML_OK && ppml_fd_write_full(fd, q, ql))
 		atomic_fetch_add(&s->served, 1);
 	free(q);
 }
@@ -201,7 +175,7 @@ ppml_status ppml_simatt_request(const char *path, const uint8_t report_data[64],
 		goto out;
 	}
 	set_timeouts(fd);
-	if (!write_full(fd, report_data, 64)) {
+	if (!ppml_fd_write_full(fd, report_data, 64)) {
 		rc = ppml_err_set(err, PPML_E_IO, "simulated attestation at %s: write: %s", path,
 				  strerror(errno));
 		goto out;
