@@ -39,8 +39,10 @@ static void hkdf_expand(const uint8_t prk[32], const uint8_t *info, size_t il, u
 	uint8_t t[32], buf[32 + 512 + 1];
 	size_t tl = 0, done = 0;
 	for (uint8_t i = 1; done < len; i++) {
-		memcpy(buf, t, tl);
-		memcpy(buf + tl, info, il);
+		if (tl)
+			memcpy(buf, t, tl);
+		if (il)
+			memcpy(buf + tl, info, il);
 		buf[tl + il] = i;
 		unsigned int n = 0;
 		HMAC(EVP_sha256(), prk, 32, buf, tl + il + 1, t, &n);
@@ -65,7 +67,8 @@ static void labeled_extract(const uint8_t *suite, size_t sul, const uint8_t *sal
 	n += sul;
 	memcpy(buf + n, label, ll);
 	n += ll;
-	memcpy(buf + n, ikm, il);
+	if (il)
+		memcpy(buf + n, ikm, il);
 	n += il;
 	hkdf_extract(salt, sl, buf, n, prk);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -86,7 +89,8 @@ static void labeled_expand(const uint8_t *suite, size_t sul, const uint8_t prk[3
 	n += sul;
 	memcpy(buf + n, label, ll);
 	n += ll;
-	memcpy(buf + n, info, il);
+	if (il)
+		memcpy(buf + n, info, il);
 	n += il;
 	hkdf_expand(prk, buf, n, out, len);
 }
