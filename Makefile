@@ -50,7 +50,16 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 .PHONY: all check check-long bench fuzz fuzz-build demo clean deps print-pkgs
 # Keep intermediate objects (unit tests, fuzz targets) so a rebuild is incremental.
 .SECONDARY:
-all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
+all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(BUILD)/ppml-sim-pal.so
+
+# The deterministic stand-in PAL (include/ppml/simpal.h), written by ppml itself.
+$(BUILD)/ppml-sim-pal.so: $(BUILD)/ppml
+	$(BUILD)/ppml sim pal --stand-in --out $@ >/dev/null 2>&1
+
+# The example PPML application of `make demo` (libc and libm only).
+$(BUILD)/examples/ppml-train: examples/ppml-train/ppml-train.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lm
 
 # Installs missing Debian packages (idempotent; apt-get runs only when something is missing).
 # Checked on every make (dpkg-query only; order-only, so it never forces a rebuild).

@@ -2,12 +2,14 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "ppml/simpal.h"
 #include "ppml/file.h"
 #include "ppml/httpc.h"
 #include <openssl/crypto.h>
@@ -174,6 +176,25 @@ const char *cli_sim_dir_default(char *buf, size_t n)
 	else
 		return NULL;
 	return buf;
+}
+
+ppml_status cli_sim_pal_path(const char *sim_dir, char *buf, size_t n, struct ppml_err *err)
+{
+	if ((size_t)snprintf(buf, n, "%s/" PPML_SIMPAL_NAME, sim_dir) >= n)
+		return ppml_err_set(err, PPML_E_INPUT, "%s: path too long", sim_dir);
+	if (ppml_simpal_is(buf))
+		return PPML_OK;
+	/* mkdir -p the simulation folder (0700, as the PKI's). */
+	char d[4096];
+	snprintf(d, sizeof(d), "%s", sim_dir);
+	for (char *s = d + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			mkdir(d, 0700);
+			*s = '/';
+		}
+	mkdir(d, 0700);
+	return ppml_simpal_write(buf, err);
 }
 
 bool cli_service_opt(struct cli_service *s, int argc, char **argv, int *i)

@@ -42,6 +42,9 @@ int cli_print_identity(FILE *out, const struct ppml_enclave_identity *id,
  * else $XDG_DATA_HOME/ppml/sim, else ~/.local/share/ppml/sim; NULL when none
  * of them is set.  May return buf. */
 const char *cli_sim_dir_default(char *buf, size_t n);
+/* SIM_DIR/ppml-sim-pal.so into buf, (re)written when it is not exactly the
+ * stand-in. */
+ppml_status cli_sim_pal_path(const char *sim_dir, char *buf, size_t n, struct ppml_err *err);
 
 /* Talking to `ppml serve`: --service URL, --credential-file F, --cacert F. */
 struct cli_service {

@@ -25,7 +25,7 @@ extern char **environ;
 
 const char cmd_run_usage[] =
 	"usage: ppml run --sim --manifest APP.manifest.sgx --sigfile APP.sig [--libpal PATH]\n"
-	"                [--sim-dir DIR] [-- ARGS...]\n"
+	"                [--root DIR] [--sim-dir DIR] [-- ARGS...]\n"
 	"\n"
 	"Runs a signed Gramine application WITHOUT SGX, for stage 1.  Before anything\n"
 	"starts it checks that what runs is what was signed: the SIGSTRUCT signature,\n"
@@ -46,7 +46,10 @@ const char cmd_run_usage[] =
 	"  --manifest FILE   the signed manifest (manifest.sgx)\n"
 	"  --sigfile FILE    its SIGSTRUCT (.sig)\n"
 	"  --libpal PATH     the PAL it was signed against (default: Gramine's, when\n"
-	"                    installed)\n"
+	"                    installed, else the stand-in of `ppml sim pal`)\n"
+	"  --root DIR        take absolute file: URIs (trusted files, mounts) under DIR,\n"
+	"                    e.g. an image's root filesystem unpacked by umoci; run from\n"
+	"                    the image's working folder under DIR (relative URIs)\n"
 	"  --sim-dir DIR     the simulation PKI (default as for `ppml sim`)\n"
 	"  -- ARGS           extra arguments: only with loader.insecure__use_cmdline_argv\n"
 	"\n"
@@ -63,8 +66,9 @@ static void forward(int sig)
 
 int cmd_run(int argc, char **argv)
 {
-	const char *manifest = NULL, *sigfile = NULL, *libpal = NULL, *sim_dir = NULL;
-	char **extra = NULL, dbuf[PATH_MAX], rundir[] = "/tmp/ppml-run-XXXXXX", sock[PATH_MAX];
+	const char *manifest = NULL, *sigfile = NULL, *libpal = NULL, *sim_dir = NULL,
+		   *fsroot = NULL;
+	char **extra = NULL, dbuf[PATH_MAX], pbuf[PATH_MAX], rundir[] = "/tmp/ppml-run-XXXXXX", sock[PATH_MAX];
 	size_t n_extra = 0;
 	int sim = 0, rc = CLI_EXIT_FAILURE;
 	struct ppml_err err = {0};
@@ -89,6 +93,8 @@ int cmd_run(int argc, char **argv)
 			libpal = argv[++i];
 		else if (strcmp(argv[i], "--sim-dir") == 0 && i + 1 < argc)
 			sim_dir = argv[++i];
+		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+			fsroot = argv[++i];
 		else
 			return cli_usage_error("run", "unexpected argument '%s'", argv[i]);
 	}
@@ -97,16 +103,25 @@ int cmd_run(int argc, char **argv)
 					      "with gramine-sgx");
 	if (!manifest || !sigfile)
 		return cli_usage_error("run", "--manifest FILE and --sigfile FILE are required");
-	if (!libpal && !(libpal = ppml_enclave_default_libpal()))
-		return cli_usage_error("run", "no --libpal, and Gramine is not installed: pass the "
-					      "PAL the enclave was signed against");
 	if (!sim_dir && !(sim_dir = cli_sim_dir_default(dbuf, sizeof(dbuf))))
 		return cli_usage_error("run", "no --sim-dir, and neither PPML_SIM_DIR, "
 					      "XDG_DATA_HOME nor HOME is set");
+	if (fsroot) {
+		struct stat st;
+		if (stat(fsroot, &st) != 0 || !S_ISDIR(st.st_mode))
+			return cli_usage_error("run", "--root %s: not a folder", fsroot);
+	}
+	if (!libpal && !(libpal = ppml_enclave_default_libpal())) {
+		if (cli_sim_pal_path(sim_dir, pbuf, sizeof(pbuf), &err) != PPML_OK)
+			return cli_fail("run", &err);
+		libpal = pbuf;
+		fprintf(stderr, "ppml run: Gramine is not installed: measuring with the stand-in "
+				"%s\n", libpal);
+	}
 
 	fprintf(stderr, "ppml run: checking %s, %s and every measured file...\n", manifest,
 		sigfile);
-	if (ppml_simrun_prepare(manifest, sigfile, libpal, extra, n_extra, environ, &r, &err) !=
+	if (ppml_simrun_prepare(manifest, sigfile, libpal, fsroot, extra, n_extra, environ, &r, &err) !=
 	    PPML_OK) {
 		ppml_err_prefix(&err, "not starting: ");
 		rc = cli_fail("run", &err);

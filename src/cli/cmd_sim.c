@@ -18,6 +18,8 @@
 #include "ppml/file.h"
 #include "ppml/hex.h"
 #include "ppml/pccs.h"
+#include "ppml/enclave.h"
+#include "ppml/simpal.h"
 #include "ppml/simpki.h"
 #include "ppml/timeutil.h"
 
@@ -28,6 +30,7 @@ const char cmd_sim_usage[] =
 	"       ppml sim quote [--dir DIR] --mrenclave HEX [--mrsigner HEX] [--isvprodid N]\n"
 	"                      [--isvsvn N] [--debug] [--report-data HEX] [--quote-version 3|4]\n"
 	"                      --out FILE\n"
+	"       ppml sim pal [--dir DIR] [--stand-in] [--out FILE]\n"
 	"\n"
 	"A simulation PKI shaped like Intel's SGX provisioning PKI, under a root that is\n"
 	"NOT Intel's: quotes made here verify only where that root is configured\n"
@@ -48,6 +51,12 @@ const char cmd_sim_usage[] =
 	"quote       writes a v3 (or v4) quote whose report body carries the given\n"
 	"            identity and report data, signed through the PKI.  Collateral that\n"
 	"            is missing or expires within 7 days is refreshed first.\n"
+	"pal         prints the path of the PAL to sign and run against: Gramine's\n"
+	"            sgx/libpal.so when Gramine is installed, else ppml-sim-pal.so, a\n"
+	"            deterministic stand-in that ppml writes to DIR (the same bytes on\n"
+	"            every machine).  An enclave measured with the stand-in has an\n"
+	"            MRENCLAVE that NO real Gramine enclave has.  --stand-in: the\n"
+	"            stand-in even when Gramine is installed; --out FILE: write it there.\n"
 	"\n"
 	"  --dir DIR          the PKI folder (default $PPML_SIM_DIR, else\n"
 	"                     $XDG_DATA_HOME/ppml/sim, else ~/.local/share/ppml/sim)\n"
@@ -261,6 +270,31 @@ out:
 	return rc;
 }
 
+/* ppml sim pal: Gramine's PAL when installed, else the stand-in (written
+ * to DIR, or to --out). */
+static int sim_pal(const char *dir, const char *out, bool stand_in)
+{
+	struct ppml_err err = {0};
+	char p[PATH_MAX];
+	const char *real = ppml_enclave_default_libpal();
+	if (real && !stand_in && !out) {
+		fprintf(stderr, "ppml sim pal: Gramine is installed: its PAL, %s\n", real);
+		printf("%s\n", real);
+		return CLI_EXIT_OK;
+	}
+	if (!out) {
+		if (cli_sim_pal_path(dir, p, sizeof(p), &err) != PPML_OK)
+			return cli_fail("sim", &err);
+		out = p;
+	} else if (ppml_simpal_write(out, &err) != PPML_OK) {
+		return cli_fail("sim", &err);
+	}
+	fprintf(stderr, "ppml sim pal: the stand-in %s (SIMULATION ONLY: enclaves measured with it "
+			"have an MRENCLAVE no real Gramine enclave has)\n", PPML_SIMPAL_NAME);
+	printf("%s\n", out);
+	return CLI_EXIT_OK;
+}
+
 int cmd_sim(int argc, char **argv)
 {
 	const char *dir = NULL, *out = NULL, *status = NULL, *ids = NULL, *days = NULL,
@@ -275,9 +309,10 @@ int cmd_sim(int argc, char **argv)
 	const char *sub = argv[1];
 	bool is_init = strcmp(sub, "init") == 0, is_coll = strcmp(sub, "collateral") == 0,
 	     is_quote = strcmp(sub, "quote") == 0;
-	if (!is_init && !is_coll && !is_quote)
-		return cli_usage_error("sim", "unknown subcommand '%s' (init, collateral or quote)",
-				       sub);
+	bool is_pal = strcmp(sub, "pal") == 0, stand_in = false;
+	if (!is_init && !is_coll && !is_quote && !is_pal)
+		return cli_usage_error("sim", "unknown subcommand '%s' (init, collateral, quote or "
+				       "pal)", sub);
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i];
 		bool has = i + 1 < argc;
@@ -287,7 +322,7 @@ int cmd_sim(int argc, char **argv)
 		continue;                                                                   \
 	}
 		OPT("--dir", true, dir);
-		OPT("--out", is_coll || is_quote, out);
+		OPT("--out", is_coll || is_quote || is_pal, out);
 		OPT("--tcb-status", is_coll, status);
 		OPT("--advisory-ids", is_coll, ids);
 		OPT("--valid-days", is_coll, days);
@@ -307,6 +342,8 @@ int cmd_sim(int argc, char **argv)
 			json = 1;
 		else if (is_quote && strcmp(o, "--debug") == 0)
 			qa.debug = true;
+		else if (is_pal && strcmp(o, "--stand-in") == 0)
+			stand_in = true;
 		else
 			return cli_usage_error("sim", "unexpected argument '%s' for `ppml sim %s`", o,
 					       sub);
@@ -318,6 +355,8 @@ int cmd_sim(int argc, char **argv)
 		return cli_usage_error("sim", "--dir: path too long");
 	if (is_init)
 		return sim_init(dir, platform, force, json);
+	if (is_pal)
+		return sim_pal(dir, out, stand_in);
 	if (is_quote) {
 		if (!qa.mrenclave || !out)
 			return cli_usage_error("sim", "quote needs --mrenclave HEX and --out FILE");

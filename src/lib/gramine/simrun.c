@@ -58,8 +58,27 @@ void ppml_simrun_free(struct ppml_simrun *r)
 }
 
 /* "file:PATH" -> PATH without "./" segments and duplicate slashes; NULL for
- * other schemes or a path with "..". */
-static char *host_path(const char *uri)
+ * other schemes or a path with "..".  An absolute PATH is taken under root
+ * when root is not NULL (an unpacked image). */
+static char *host_path_in(const char *uri);
+
+static char *host_path(const char *uri, const char *root)
+{
+	char *p = host_path_in(uri);
+	if (!p || !root || p[0] != '/')
+		return p;
+	size_t rl = strlen(root);
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	size_t n = rl + strlen(p) + 1;
+	char *q = malloc(n);
+	if (q)
+		snprintf(q, n, "%.*s%s", (int)rl, root, p);
+	free(p);
+	return q;
+}
+
+static char *host_path_in(const char *uri)
 {
 	if (strncmp(uri, "file:", 5) != 0)
 		return NULL;
@@ -119,7 +138,7 @@ static bool str_ok(const struct ppml_toml_value *v)
 /* libos.entrypoint through fs.mounts (longest path prefix on a component
  * boundary; chroot mounts only), else fs.root (default "file:/"). */
 static ppml_status resolve_entrypoint(const struct ppml_toml_value *root, const char *ep,
-				      char **out, struct ppml_err *err)
+				      const char *fsroot, char **out, struct ppml_err *err)
 {
 	const struct ppml_toml_value *mounts = get_path(root, "fs", "mounts");
 	const char *best_uri = NULL;
@@ -165,7 +184,7 @@ static ppml_status resolve_entrypoint(const struct ppml_toml_value *root, const 
 	if (!uri)
 		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 	snprintf(uri, n, "%s/%s", best_uri, rest);
-	*out = host_path(uri);
+	*out = host_path(uri, fsroot);
 	free(uri);
 	if (!*out)
 		return ppml_err_set(err, PPML_E_REFUSED,
@@ -239,7 +258,7 @@ static ppml_status build_env(const struct ppml_toml_value *root, char *const *ho
 }
 
 /* Hashes every measured file and compares with manifest.sgx. */
-static ppml_status check_files(struct ppml_simrun *r, struct ppml_err *err)
+static ppml_status check_files(struct ppml_simrun *r, const char *fsroot, struct ppml_err *err)
 {
 	const struct ppml_identity *id = r->id;
 	struct gr_hash_job *jobs = calloc(id->n_files ? id->n_files : 1, sizeof(*jobs));
@@ -252,7 +271,7 @@ static ppml_status check_files(struct ppml_simrun *r, struct ppml_err *err)
 		goto out;
 	}
 	for (size_t i = 0; i < id->n_files; i++) {
-		if (!(paths[i] = host_path(id->files[i].uri))) {
+		if (!(paths[i] = host_path(id->files[i].uri, fsroot))) {
 			rc = ppml_err_set(err, PPML_E_REFUSED,
 					  "measured file %s: only file: URIs without \"..\" can be "
 					  "checked",
@@ -293,8 +312,8 @@ out:
 }
 
 ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_path,
-				const char *libpal_path, char *const *extra_args, size_t n_extra,
-				char *const *host_envp, struct ppml_simrun **out,
+				const char *libpal_path, const char *fsroot, char *const *extra_args,
+				size_t n_extra, char *const *host_envp, struct ppml_simrun **out,
 				struct ppml_err *err)
 {
 	uint8_t *text = NULL, *sig = NULL, *pal = NULL;
@@ -317,7 +336,7 @@ ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_p
 	if ((rc = ppml_identity_build(text, text_len, pal, pal_len, libpal_path, PPML_GRAMINE_1_9, sig, sig_len,
 				      manifest_sgx_path, &r->id, err)) != PPML_OK)
 		goto out;
-	if ((rc = check_files(r, err)) != PPML_OK)
+	if ((rc = check_files(r, fsroot, err)) != PPML_OK)
 		goto out;
 	if ((rc = ppml_toml_parse((const char *)text, text_len, &root, err)) != PPML_OK) {
 		ppml_err_prefix(err, "%s: ", manifest_sgx_path);
@@ -333,13 +352,13 @@ ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_p
 		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = resolve_entrypoint(root, ep->u.s.ptr, &r->entrypoint, err)) != PPML_OK)
+	if ((rc = resolve_entrypoint(root, ep->u.s.ptr, fsroot, &r->entrypoint, err)) != PPML_OK)
 		goto out;
 	/* The entrypoint must be measured: a trusted file (loader.entrypoint,
 	 * files[0], is the LibOS and does not count). */
 	bool trusted = false;
 	for (size_t i = 1; i < r->id->n_files && !trusted; i++) {
-		char *p = host_path(r->id->files[i].uri);
+		char *p = host_path(r->id->files[i].uri, fsroot);
 		trusted = p && strcmp(p, r->entrypoint) == 0;
 		free(p);
 	}
