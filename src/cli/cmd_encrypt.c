@@ -13,18 +13,26 @@
 #include "cli_util.h"
 #include "ppml/client.h"
 #include "ppml/envelope.h"
+#include "ppml/file.h"
 #include "ppml/keysvc.h"
 #include "ppml/policy.h"
 
 const char cmd_encrypt_usage[] =
 	"usage: ppml encrypt --key NAME --in FILE --out FILE.enc\n"
 	"                    --service URL --credential-file F [--cacert F]\n"
+	"       ppml encrypt --attested --wrapped-key FILE.pwk --in FILE --out FILE.enc\n"
+	"                    --service URL [--cacert F]\n"
 	"\n"
 	"Encrypts FILE for key NAME of the key service: a fresh data key from\n"
 	"POST /v1/keys/NAME/datakey (credential role admin or encrypt:NAME), then the\n"
 	"PPMLENC1 format (64 KiB AES-256-GCM segments, STREAM construction; the wrapped\n"
 	"data key in the header).  The data key is wiped after use; only an attested\n"
 	"enclave (or an admin) gets it back.  Output mode 0600, written atomically.\n"
+	"\n"
+	"--attested is for an enclave writing its results: the data key of FILE.pwk\n"
+	"(made by `ppml key datakey`) is released to this enclave by attestation, as\n"
+	"for `ppml decrypt --attested`, and encrypts FILE; the owner of the key opens\n"
+	"the result with `ppml decrypt`.\n"
 	"Exit status: 0 done, 1 refused (credential), 2 usage, 3 other.\n";
 
 const char cmd_decrypt_usage[] =
@@ -73,14 +81,77 @@ static bool b64dec(const char *s, uint8_t *out, size_t max, size_t *len)
 	return ok;
 }
 
+/* encrypt --attested: the data key of a PWK1 file, released to this enclave. */
+static int encrypt_attested(const struct cli_service *svc, const char *dev_root,
+			    const char *wrapped, const char *in, const char *outf)
+{
+	struct ppml_attest_opts ao = {0};
+	struct ppml_enc_header h = {0};
+	struct ppml_wdk wdk;
+	struct ppml_err err = {0};
+	uint8_t *blob = NULL, dk[40];
+	size_t bl = 0, dkl = 0;
+	int rc = CLI_EXIT_OK;
+	if (!svc->url || svc->credential_file)
+		return cli_usage_error("encrypt", "--attested needs --service URL (and no "
+						  "credential)");
+	ppml_status st = ppml_file_read(wrapped, PPML_ENC_MAX_WRAPPED, &blob, &bl, &err);
+	if (st == PPML_E_LIMIT)
+		ppml_err_set(&err, PPML_E_INPUT, "%s: too large for a PWK1 wrapped data key", wrapped);
+	else if (st == PPML_OK && (st = ppml_wdk_parse(blob, bl, &wdk, &err)) != PPML_OK)
+		ppml_err_prefix(&err, "%s: ", wrapped);
+	if (st != PPML_OK) {
+		fprintf(stderr, "ppml encrypt: %s (make one with `ppml key datakey NAME --out "
+				"FILE.pwk`)\n", err.msg);
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	if (wdk.type != PPML_WDK_AES256) {
+		fprintf(stderr, "ppml encrypt: %s: key %s is a gramine-pf key; files need an "
+				"aes-256-gcm key\n", wrapped, wdk.name);
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	ao.service = svc->url;
+	ao.cacert = svc->cacert;
+	ao.dev_root = dev_root;
+	if (ppml_client_release(&ao, wdk.name, blob, bl, dk, &dkl, NULL, &err) != PPML_OK) {
+		rc = cli_fail("encrypt", &err);
+		goto out;
+	}
+	snprintf(h.key_name, sizeof(h.key_name), "%s", wdk.name);
+	h.key_version = wdk.version;
+	memcpy(h.wrapped, blob, bl);
+	h.wrapped_len = bl;
+	if (dkl != 32 || ppml_enc_encrypt_file(in, outf, dk, &h, progress, NULL, &err) != PPML_OK) {
+		if (dkl != 32)
+			ppml_err_set(&err, PPML_E_INPUT, "key %s is not an aes-256-gcm key", wdk.name);
+		rc = cli_fail("encrypt", &err);
+		goto out;
+	}
+	fprintf(stderr, "ppml encrypt: %s -> %s (key %s v%u, released to this enclave)\n", in,
+		outf, h.key_name, h.key_version);
+out:
+	OPENSSL_cleanse(dk, sizeof(dk));
+	free(blob);
+	return rc;
+}
+
 int cmd_encrypt(int argc, char **argv)
 {
 	struct cli_service svc = {0};
-	const char *key = NULL, *in = NULL, *outf = NULL;
+	const char *key = NULL, *in = NULL, *outf = NULL, *wrapped = NULL, *dev_root = NULL;
+	int attested = 0;
 	for (int i = 1; i < argc; i++) {
 		if (cli_service_opt(&svc, argc, argv, &i))
 			continue;
-		if (!strcmp(argv[i], "--key") && i + 1 < argc)
+		if (!strcmp(argv[i], "--attested"))
+			attested = 1;
+		else if (!strcmp(argv[i], "--wrapped-key") && i + 1 < argc)
+			wrapped = argv[++i];
+		else if (!strcmp(argv[i], "--dev-attestation") && i + 1 < argc)
+			dev_root = argv[++i];
+		else if (!strcmp(argv[i], "--key") && i + 1 < argc)
 			key = argv[++i];
 		else if (!strcmp(argv[i], "--in") && i + 1 < argc)
 			in = argv[++i];
@@ -89,10 +160,16 @@ int cmd_encrypt(int argc, char **argv)
 		else
 			return cli_usage_error("encrypt", "unexpected argument '%s'", argv[i]);
 	}
+	if (outf && !strcmp(outf, "-"))
+		return cli_usage_error("encrypt", "--out -: write to a file");
+	if (attested || wrapped) {
+		if (!attested || !wrapped || key || !in || !outf)
+			return cli_usage_error("encrypt", "--attested needs --wrapped-key FILE.pwk, "
+							  "--in FILE and --out FILE (and no --key)");
+		return encrypt_attested(&svc, dev_root, wrapped, in, outf);
+	}
 	if (!key || !in || !outf || !ppml_policy_name_ok(key))
 		return cli_usage_error("encrypt", "--key NAME, --in FILE and --out FILE are required");
-	if (!strcmp(outf, "-"))
-		return cli_usage_error("encrypt", "--out -: write to a file");
 	char path[300];
 	json_t *ans = NULL;
 	snprintf(path, sizeof(path), "/v1/keys/%s/datakey", key);

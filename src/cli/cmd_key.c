@@ -5,14 +5,17 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "ppml/file.h"
+#include "ppml/keysvc.h"
 #include "ppml/policy.h"
 
 const char cmd_key_usage[] =
 	"usage: ppml key create NAME --type aes-256-gcm|gramine-pf --release-policy POLICY\n"
-	"       ppml key list | rotate NAME | disable NAME\n"
+	"       ppml key list | rotate NAME | disable NAME | datakey NAME --out FILE.pwk\n"
 	"                 --service URL --credential-file F [--cacert F] [--json]\n"
 	"\n"
 	"Keys of the key service in `ppml serve` (admin credential).  A key is a\n"
@@ -20,13 +23,41 @@ const char cmd_key_usage[] =
 	"keys (`ppml encrypt`), which the service releases only to an enclave whose\n"
 	"quote passes the key's release policy.  gramine-pf keys are 16-byte keys for\n"
 	"Gramine's protected files.  rotate adds a version (old versions still\n"
-	"unwrap); disable stops data keys and releases.\n"
+	"unwrap); disable stops data keys and releases.  datakey writes a fresh data\n"
+	"key in wrapped form only (PWK1, mode 0600; role admin or encrypt:NAME): an\n"
+	"enclave given it gets the key by attestation (`ppml encrypt --attested`, `ppml\n"
+	"attest --release-key`); nobody else can open it.\n"
 	"Exit status: 0 ok, 1 refused (credential), 2 usage, 3 other.\n";
+
+/* datakey: the PWK1 blob of the answer, checked, to outf (0600). */
+static int write_wrapped(const char *name, json_t *ans, const char *outf)
+{
+	const char *w = json_string_value(json_object_get(ans, "wrapped"));
+	size_t n = w ? strlen(w) : 0, len = 0;
+	uint8_t *b = n && n % 4 == 0 ? malloc(n / 4 * 3 + 1) : NULL;
+	struct ppml_wdk wdk;
+	struct ppml_err err = {0};
+	int d = b ? EVP_DecodeBlock(b, (const unsigned char *)w, (int)n) : -1;
+	if (d >= 0)
+		len = (size_t)d - (w[n - 1] == '=') - (n > 1 && w[n - 2] == '=');
+	int rc = CLI_EXIT_OK;
+	if (d < 0 || ppml_wdk_parse(b, len, &wdk, &err) != PPML_OK || strcmp(wdk.name, name) != 0) {
+		fprintf(stderr, "ppml key: the service's answer has no wrapped data key for %s\n", name);
+		rc = CLI_EXIT_FAILURE;
+	} else if (ppml_file_write_atomic(outf, b, len, 0600, 0, &err) != PPML_OK) {
+		rc = cli_fail("key", &err);
+	} else {
+		fprintf(stderr, "ppml key: %s: a wrapped data key (version %u) in %s\n", name,
+			wdk.version, outf);
+	}
+	free(b);
+	return rc;
+}
 
 int cmd_key(int argc, char **argv)
 {
 	struct cli_service svc = {0};
-	const char *name = NULL, *type = NULL, *pol = NULL;
+	const char *name = NULL, *type = NULL, *pol = NULL, *outf = NULL;
 	int json = 0;
 	if (argc < 2)
 		return cli_usage_error("key", "missing subcommand (create, list, rotate, disable)");
@@ -40,6 +71,8 @@ int cmd_key(int argc, char **argv)
 			type = argv[++i];
 		else if (!strcmp(argv[i], "--release-policy") && i + 1 < argc)
 			pol = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			outf = argv[++i];
 		else if (!name && argv[i][0] != '-')
 			name = argv[i];
 		else
@@ -78,6 +111,16 @@ int cmd_key(int argc, char **argv)
 			snprintf(path, sizeof(path), "/v1/keys/%s/%s", name, sub);
 			rc = cli_service_call("key", &svc, true, "POST", path, "application/json", "{}", 2,
 					      &out, NULL);
+		} else if (!strcmp(sub, "datakey")) {
+			if (!outf || !strcmp(outf, "-"))
+				return cli_usage_error("key", "datakey needs --out FILE.pwk");
+			snprintf(path, sizeof(path), "/v1/keys/%s/datakey", name);
+			rc = cli_service_call("key", &svc, true, "POST", path, "application/json",
+					      "{\"plaintext\":false}", 19, &out, NULL);
+			if (rc == CLI_EXIT_OK)
+				rc = write_wrapped(name, out, outf);
+			json_decref(out);
+			return rc;
 		} else {
 			return cli_usage_error("key", "unknown subcommand '%s'", sub);
 		}

@@ -14,7 +14,8 @@ sim_pal "$A" || fail keys_setup cc
 cat >"$A/app/main.sh" <<'SH'
 #!/bin/sh
 "$PPML" attest --service "$SERVICE" --release-key data --for "$OUT_DIR/data.enc" --out "$OUT_DIR/released.bin" &&
-	"$PPML" decrypt --attested --service "$SERVICE" --in "$OUT_DIR/data.enc" --out "$OUT_DIR/decrypted.bin"
+	"$PPML" decrypt --attested --service "$SERVICE" --in "$OUT_DIR/data.enc" --out "$OUT_DIR/decrypted.bin" &&
+	"$PPML" encrypt --attested --service "$SERVICE" --wrapped-key "$OUT_DIR/result.pwk" --in "$OUT_DIR/decrypted.bin" --out "$OUT_DIR/result.enc"
 SH
 chmod +x "$A/app/main.sh"
 cat >"$A/app.manifest" <<'TOML'
@@ -78,10 +79,27 @@ bad=""
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
 
 t=keys_released_to_simulated_enclave_decrypts
+"$PPML" key datakey data --out "$TMP/result.pwk" "${C[@]}" 2>/dev/null || fail keys_setup datakey
 (cd "$A" && PPML="$PPML" SERVICE="$U" OUT_DIR="$TMP" "$PPML" run --sim --manifest app.manifest.sgx \
 	--sigfile app.sig --libpal libpal.so --sim-dir "$TMP/pki" >/dev/null 2>"$TMP/run.err"); rc=$?
 if [ $rc = 0 ] && cmp -s "$TMP/data.bin" "$TMP/released.bin" && cmp -s "$TMP/data.bin" "$TMP/decrypted.bin"; then pass $t
 else fail $t "rc=$rc $(tail -3 "$TMP/run.err")"; fi
+
+# The enclave's own output, under a data key it got by attestation from a
+# wrapped-only key (`key datakey`): the owner opens it; outside an enclave
+# the same command gets no key and writes nothing.
+t=keys_enclave_encrypts_results_with_released_key
+bad=""
+[ "$(stat -c %a "$TMP/result.pwk" 2>/dev/null)" = 600 ] && [ "$(head -c 4 "$TMP/result.pwk")" = PWK1 ] || bad="$bad pwk"
+"$PPML" decrypt --in "$TMP/result.enc" --out "$TMP/result.bin" "${C[@]}" 2>/dev/null && cmp -s "$TMP/result.bin" "$TMP/data.bin" || bad="$bad owner-decrypt"
+PPML_SIM_ATTESTATION= "$PPML" encrypt --attested --service "$U" --wrapped-key "$TMP/result.pwk" --in "$TMP/data.bin" \
+	--out "$TMP/outside.enc" --dev-attestation "$TMP/none" 2>"$TMP/err"; rc=$?
+[ $rc = 3 ] && [ ! -e "$TMP/outside.enc" ] || bad="$bad outside($rc $(cat "$TMP/err"))"
+"$PPML" encrypt --attested --service "$U" --wrapped-key "$TMP/data.bin" --in "$TMP/data.bin" --out "$TMP/x.enc" 2>"$TMP/err"; rc=$?
+[ $rc != 0 ] && [ ! -e "$TMP/x.enc" ] && grep -q "PWK1\|wrapped" "$TMP/err" || bad="$bad not-pwk($rc $(cat "$TMP/err"))"
+"$PPML" key datakey data --service "$U" --credential-file /dev/null --out "$TMP/y.pwk" 2>/dev/null; rc=$?
+[ $rc != 0 ] && [ ! -e "$TMP/y.pwk" ] || bad="$bad no-cred($rc)"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
 
 # Crafted releases: an enclave key pair, a nonce, a quote with REPORTDATA of our choosing.
 openssl ecparam -name prime256v1 -genkey -noout -out "$TMP/ek.pem" 2>/dev/null
