@@ -50,7 +50,8 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 .PHONY: all check check-long bench fuzz fuzz-build demo clean deps print-pkgs
 # Keep intermediate objects (unit tests, fuzz targets) so a rebuild is incremental.
 .SECONDARY:
-all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(BUILD)/ppml-sim-pal.so
+all: $(BUILD)/ppml $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(BUILD)/ppml-sim-pal.so \
+	$(BUILD)/examples/ppml-train
 
 # The deterministic stand-in PAL (include/ppml/simpal.h), written by ppml itself.
 $(BUILD)/ppml-sim-pal.so: $(BUILD)/ppml

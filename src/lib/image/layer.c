@@ -26,11 +26,38 @@ static const char *const PEM_KEYS[] = {
 	"-----BEGIN DSA PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----",
 };
 
+static bool b64c(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+/* A PEM private key block: a BEGIN line, then a header ("Proc-Type:" of
+ * traditional encrypted keys) or base64 (16 characters at least).  The BEGIN
+ * text alone, as a constant inside a binary (libcrypto, ppml itself), is not
+ * a key.  Needs 18 bytes after the marker to decide. */
 static const char *pem_key_in(const uint8_t *p, size_t n)
 {
-	for (size_t k = 0; k < sizeof(PEM_KEYS) / sizeof(PEM_KEYS[0]); k++)
-		if (memmem(p, n, PEM_KEYS[k], strlen(PEM_KEYS[k])))
-			return "holds a PEM private key block";
+	for (size_t k = 0; k < sizeof(PEM_KEYS) / sizeof(PEM_KEYS[0]); k++) {
+		size_t ml = strlen(PEM_KEYS[k]);
+		const uint8_t *q = p, *end = p + n;
+		while ((q = memmem(q, (size_t)(end - q), PEM_KEYS[k], ml)) != NULL) {
+			const uint8_t *b = q + ml;
+			q += 1;
+			if (b < end && *b == '\r')
+				b++;
+			if (b >= end || *b != '\n')
+				continue;
+			b++;
+			if ((size_t)(end - b) >= 10 && !memcmp(b, "Proc-Type:", 10))
+				return "holds a PEM private key block";
+			size_t run = 0;
+			while (b + run < end && run < 16 && b64c(b[run]))
+				run++;
+			if (run >= 16)
+				return "holds a PEM private key block";
+		}
+	}
 	return NULL;
 }
 
@@ -109,8 +136,9 @@ static ppml_status add_file(struct archive *a, struct archive_entry *e, const st
 	int fd = open(f->src, O_RDONLY | O_CLOEXEC);
 	static __thread uint8_t buf[1 << 16];
 	/* The tail of the previous block, so a PEM marker split across two
-	 * reads is still seen. */
-	uint8_t window[(1 << 16) + 64];
+	 * reads is still seen with its context (a marker and the 18
+	 * bytes after it fit in the 128 kept). */
+	uint8_t window[(1 << 16) + 128];
 	size_t carry = 0;
 	EVP_MD_CTX *md = NULL;
 	ppml_status rc = PPML_OK;
@@ -160,7 +188,8 @@ static ppml_status add_file(struct archive *a, struct archive_entry *e, const st
 					  f->what, f->src, why);
 			goto out;
 		}
-		size_t keep = carry + (size_t)n < 64 ? carry + (size_t)n : 64;
+		/* Keep enough for a marker (at most 38 bytes) and its context. */
+		size_t keep = carry + (size_t)n < 128 ? carry + (size_t)n : 128;
 		memmove(window, window + carry + (size_t)n - keep, keep);
 		carry = keep;
 		EVP_DigestUpdate(md, buf, (size_t)n);
