@@ -218,10 +218,13 @@ openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | { printf 'config =
 [ $rc = 1 ] && grep -q 'PEM private key' "$TMP/err" && [ ! -e "$TMP/k3" ] || bad="$bad embedded($rc)"
 openssl x509 -in /dev/null 2>/dev/null; openssl req -x509 -key "$TMP/key.pem" -subj /CN=x -days 1 -out "$TMP/cert.pem" 2>/dev/null
 "$PPML" image build --base scratch --enclave "$E" --libpal "$E/libpal.so" --tag x:1 --add "$TMP/cert.pem:/app/cert.pem" --output "oci:$TMP/k4" >/dev/null 2>&1 || bad="$bad cert-refused"
-# A binary carrying the BEGIN text as a constant (libcrypto, ppml itself) is
-# not a key; a key whose block starts 70,000 bytes in (across a read) is.
-{ head -c 65530 /dev/zero; printf -- '-----BEGIN PRIVATE KEY-----\0%%s\0' x; head -c 100 /dev/zero; } >"$TMP/binary.so"
-"$PPML" image build --base scratch --enclave "$E" --libpal "$E/libpal.so" --tag x:1 --add "$TMP/binary.so:/app/lib.so" --output "oci:$TMP/k5" >/dev/null 2>"$TMP/err" || bad="$bad constant-refused($(cat "$TMP/err"))"
+# A file carrying the BEGIN text as a constant (libcrypto, ppml itself) is
+# not a key, nor is an ELF object embedding a whole key block (GnuTLS's
+# self-test keys); a key whose block starts across a 64 KiB read is.
+{ head -c 65530 /dev/zero; printf -- '-----BEGIN PRIVATE KEY-----\0x\0'; head -c 100 /dev/zero; } >"$TMP/constant.bin"
+"$PPML" image build --base scratch --enclave "$E" --libpal "$E/libpal.so" --tag x:1 --add "$TMP/constant.bin:/app/c.bin" --output "oci:$TMP/k5" >/dev/null 2>"$TMP/err" || bad="$bad constant-refused($(cat "$TMP/err"))"
+{ printf '\177ELF'; head -c 1000 /dev/zero; openssl pkey -in "$TMP/key.pem" 2>/dev/null; } >"$TMP/selftest.so"
+"$PPML" image build --base scratch --enclave "$E" --libpal "$E/libpal.so" --tag x:1 --add "$TMP/selftest.so:/app/lib.so" --output "oci:$TMP/k7" >/dev/null 2>"$TMP/err" || bad="$bad elf-refused($(cat "$TMP/err"))"
 { head -c 65520 /dev/zero; openssl pkey -in "$TMP/key.pem" 2>/dev/null; } >"$TMP/split.bin"
 "$PPML" image build --base scratch --enclave "$E" --libpal "$E/libpal.so" --tag x:1 --add "$TMP/split.bin:/app/blob" --output "oci:$TMP/k6" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc = 1 ] && grep -q 'PEM private key' "$TMP/err" && [ ! -e "$TMP/k6" ] || bad="$bad split($rc)"
