@@ -43,14 +43,17 @@ bad=""
 pgrep -f "$DD" >/dev/null && bad="$bad processes($(pgrep -af "$DD" | head -3))"
 [ ! -e "$DD/owner/train.csv" ] || bad="$bad plaintext-dataset"
 find "$DD" -name '.enclave-tmp-*' | grep -q . && bad="$bad enclave-tmp-left"
-# The image holds no private key (the HSM key never left the token; the
-# stage-1 key is in stage1/ only): no PEM private key block (a BEGIN line
-# followed by base64; binaries carry the BEGIN text as a constant).
+# Nothing under stage2 (the unpacked image included) holds a private key:
+# the HSM key never left the token; the stage-1 key is in stage1/ only.  A
+# PEM key is a BEGIN line followed by base64 (binaries carry the BEGIN text
+# as a constant; ELF libraries such as GnuTLS embed public self-test keys).
 pem_key() { grep -a -A1 -E -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' | grep -a -q -E '^[A-Za-z0-9+/]{64}$'; }
 pem_key <"$DD/stage1/dev-key.pem" || bad="$bad detector"
-for b in "$DD"/stage2/image/blobs/sha256/*; do
-	{ gzip -dc "$b" 2>/dev/null || cat "$b"; } | pem_key && bad="$bad key-in-image"
-done
-while IFS= read -r f; do pem_key <"$f" && bad="$bad key-in-stage2($f)"; done < <(find "$DD/stage2" -type f)
+[ -d "$DD/stage2/bundle/rootfs/app" ] || bad="$bad no-rootfs"
+while IFS= read -r f; do
+	[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && continue
+	pem_key <"$f" && bad="$bad key-in-stage2($f)"
+	openssl pkey -inform DER -in "$f" -noout 2>/dev/null && bad="$bad der-key($f)"
+done < <(find "$DD/stage2" -type f -size -2M)
 [ "$(stat -c %a "$DD/owner/admin.cred")" = 600 ] || bad="$bad cred-mode"
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
