@@ -31,8 +31,10 @@ const char cmd_attest_usage[] =
 	"--release-key asks the key service for the data key that FILE (a PPMLENC1\n"
 	"file, or a PWK1 wrapped key) was made with: a fresh P-256 key pair is bound\n"
 	"into the quote, the service checks the key's release policy and seals the key\n"
-	"to it (HPKE).  --out decrypts FILE; --gramine-key writes a released gramine-pf\n"
-	"key to /dev/attestation/keys/NAME for Gramine's protected files.\n"
+	"to it (HPKE).  --out decrypts a PPMLENC1 FILE, or for a PWK1 key writes the\n"
+	"raw data key (mode 0600; keep it inside the enclave); --gramine-key writes a\n"
+	"released gramine-pf key to /dev/attestation/keys/NAME for Gramine's\n"
+	"protected files.\n"
 	"\n"
 	"Exit status: 0 accepted, 1 refused, 2 usage, 3 no verdict (service or quote\n"
 	"source unavailable).\n";
@@ -83,6 +85,14 @@ static int release(struct ppml_attest_opts *o, const char *name, const char *fil
 		}
 		fprintf(stderr, "ppml attest: key %s released to this enclave and written to %s\n",
 			name, p);
+	} else if (blob) {
+		/* A PWK1 key: the data key itself, for the application's own use. */
+		if (ppml_file_write_atomic(outf, dk, dkl, 0600, 0, &err) != PPML_OK) {
+			rc = cli_fail("attest", &err);
+			goto out;
+		}
+		fprintf(stderr, "ppml attest: key %s released to this enclave; the %zu-byte data key "
+				"is in %s (mode 0600)\n", name, dkl, outf);
 	} else {
 		if (dkl != 32 || ppml_enc_decrypt_file(file, outf, dk, NULL, NULL, &err) != PPML_OK) {
 			if (dkl != 32)
