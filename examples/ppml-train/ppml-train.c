@@ -1258,8 +1258,9 @@ static const char enclave_usage[] =
 	"     PRIV, a private folder DIR/.enclave-tmp-XXXXXX (mode 0700; under Gramine an\n"
 	"     in-enclave tmpfs), removed at the end whether the run succeeds or not\n"
 	"  3. trains as `ppml-train train` does; the model goes to PRIV/model.json\n"
-	"  4. ppml encrypt --attested --wrapped-key FILE.pwk --in PRIV/model.json\n"
-	"     --out DIR/model.enc\n"
+	"  4. ppml encrypt --attested --wrapped-key FILE.pwk --key NAME --in\n"
+	"     PRIV/model.json --out DIR/model.enc: FILE.pwk must be a wrapped key of\n"
+	"     the --data-key NAME (a substituted key is refused)\n"
 	"  5. the metrics, in clear, to DIR/metrics.json\n"
 	"--service and --cacert are passed to every ppml call.  A refusal by ppml (its\n"
 	"exit 1) or any other failure ends the run with exit 1, and none of token.jwt,\n"
@@ -1441,9 +1442,11 @@ static int cmd_enclave(int argc, char **argv)
 	if (!pt_write_model(model, &m, &e))
 		goto out;
 	{
+		/* --key: the model is encrypted only under the key named on this
+		 * (measured) command line, never under one the host substituted. */
 		const char *av[] = {ppml, "encrypt", "--attested", "--service", service, "--wrapped-key",
-				    wkey, "--in", model, "--out", enc, cacert ? "--cacert" : NULL,
-				    cacert, NULL};
+				    wkey, "--key", key, "--in", model, "--out", enc,
+				    cacert ? "--cacert" : NULL, cacert, NULL};
 		made_enc = true;
 		if (!pt_ppml(av, "model encryption", &e))
 			goto out;

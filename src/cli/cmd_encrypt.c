@@ -20,8 +20,8 @@
 const char cmd_encrypt_usage[] =
 	"usage: ppml encrypt --key NAME --in FILE --out FILE.enc\n"
 	"                    --service URL --credential-file F [--cacert F]\n"
-	"       ppml encrypt --attested --wrapped-key FILE.pwk --in FILE --out FILE.enc\n"
-	"                    --service URL [--cacert F]\n"
+	"       ppml encrypt --attested --wrapped-key FILE.pwk [--key NAME] --in FILE\n"
+	"                    --out FILE.enc --service URL [--cacert F]\n"
 	"\n"
 	"Encrypts FILE for key NAME of the key service: a fresh data key from\n"
 	"POST /v1/keys/NAME/datakey (credential role admin or encrypt:NAME), then the\n"
@@ -32,7 +32,9 @@ const char cmd_encrypt_usage[] =
 	"--attested is for an enclave writing its results: the data key of FILE.pwk\n"
 	"(made by `ppml key datakey`) is released to this enclave by attestation, as\n"
 	"for `ppml decrypt --attested`, and encrypts FILE; the owner of the key opens\n"
-	"the result with `ppml decrypt`.\n"
+	"the result with `ppml decrypt`.  --key NAME refuses a FILE.pwk of any other\n"
+	"key: pass it from the enclave's measured configuration, so that the host\n"
+	"cannot substitute a key it can open.\n"
 	"Exit status: 0 done, 1 refused (credential), 2 usage, 3 other.\n";
 
 const char cmd_decrypt_usage[] =
@@ -83,7 +85,7 @@ static bool b64dec(const char *s, uint8_t *out, size_t max, size_t *len)
 
 /* encrypt --attested: the data key of a PWK1 file, released to this enclave. */
 static int encrypt_attested(const struct cli_service *svc, const char *dev_root,
-			    const char *wrapped, const char *in, const char *outf)
+			    const char *wrapped, const char *want, const char *in, const char *outf)
 {
 	struct ppml_attest_opts ao = {0};
 	struct ppml_enc_header h = {0};
@@ -104,6 +106,14 @@ static int encrypt_attested(const struct cli_service *svc, const char *dev_root,
 		fprintf(stderr, "ppml encrypt: %s (make one with `ppml key datakey NAME --out "
 				"FILE.pwk`)\n", err.msg);
 		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	if (want && strcmp(want, wdk.name) != 0) {
+		/* The enclave names the key it means (in its measured command line):
+		 * a host handing it a wrapped key of another key is refused. */
+		fprintf(stderr, "ppml encrypt: %s is a wrapped key of %s, not of %s: refusing\n",
+			wrapped, wdk.name, want);
+		rc = CLI_EXIT_REFUSED;
 		goto out;
 	}
 	if (wdk.type != PPML_WDK_AES256) {
@@ -163,10 +173,10 @@ int cmd_encrypt(int argc, char **argv)
 	if (outf && !strcmp(outf, "-"))
 		return cli_usage_error("encrypt", "--out -: write to a file");
 	if (attested || wrapped) {
-		if (!attested || !wrapped || key || !in || !outf)
+		if (!attested || !wrapped || !in || !outf || (key && !ppml_policy_name_ok(key)))
 			return cli_usage_error("encrypt", "--attested needs --wrapped-key FILE.pwk, "
-							  "--in FILE and --out FILE (and no --key)");
-		return encrypt_attested(&svc, dev_root, wrapped, in, outf);
+							  "--in FILE and --out FILE");
+		return encrypt_attested(&svc, dev_root, wrapped, key, in, outf);
 	}
 	if (!key || !in || !outf || !ppml_policy_name_ok(key))
 		return cli_usage_error("encrypt", "--key NAME, --in FILE and --out FILE are required");

@@ -15,7 +15,7 @@ cat >"$A/app/main.sh" <<'SH'
 #!/bin/sh
 "$PPML" attest --service "$SERVICE" --release-key data --for "$OUT_DIR/data.enc" --out "$OUT_DIR/released.bin" &&
 	"$PPML" decrypt --attested --service "$SERVICE" --in "$OUT_DIR/data.enc" --out "$OUT_DIR/decrypted.bin" &&
-	"$PPML" encrypt --attested --service "$SERVICE" --wrapped-key "$OUT_DIR/result.pwk" --in "$OUT_DIR/decrypted.bin" --out "$OUT_DIR/result.enc" &&
+	"$PPML" encrypt --attested --key data --service "$SERVICE" --wrapped-key "$OUT_DIR/result.pwk" --in "$OUT_DIR/decrypted.bin" --out "$OUT_DIR/result.enc" &&
 	"$PPML" attest --service "$SERVICE" --release-key data --for "$OUT_DIR/result.pwk" --out "$OUT_DIR/raw.key"
 SH
 chmod +x "$A/app/main.sh"
@@ -98,6 +98,9 @@ PPML_SIM_ATTESTATION= "$PPML" encrypt --attested --service "$U" --wrapped-key "$
 [ $rc = 3 ] && [ ! -e "$TMP/outside.enc" ] || bad="$bad outside($rc $(cat "$TMP/err"))"
 "$PPML" encrypt --attested --service "$U" --wrapped-key "$TMP/data.bin" --in "$TMP/data.bin" --out "$TMP/x.enc" 2>"$TMP/err"; rc=$?
 [ $rc != 0 ] && [ ! -e "$TMP/x.enc" ] && grep -q "PWK1\|wrapped" "$TMP/err" || bad="$bad not-pwk($rc $(cat "$TMP/err"))"
+# A wrapped key of another key than the one the enclave names: refused first.
+"$PPML" encrypt --attested --key strict --service "$U" --wrapped-key "$TMP/result.pwk" --in "$TMP/data.bin" --out "$TMP/sub.enc" 2>"$TMP/err"; rc=$?
+[ $rc = 1 ] && [ ! -e "$TMP/sub.enc" ] && grep -q 'wrapped key of data, not of strict' "$TMP/err" || bad="$bad substituted($rc $(cat "$TMP/err"))"
 # attest --release-key on a PWK1 key: the raw data key, the one admin unwrap gives.
 UNW=$(curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d "{\"wrapped\":\"$(base64 -w0 "$TMP/result.pwk")\"}" "$U/v1/keys/data/unwrap" | jq -r .plaintext)
 [ "$(stat -c %a "$TMP/raw.key" 2>/dev/null)" = 600 ] && [ "$(base64 -w0 "$TMP/raw.key")" = "$UNW" ] && [ "$(wc -c <"$TMP/raw.key")" = 32 ] || bad="$bad raw-key"
