@@ -117,6 +117,10 @@ ppml_status ppml_httpc_request(const char *method, const char *url, const char *
 	out->len = n - 1;
 out:
 	ppml_buf_free(&s.b);
+	/* The Authorization header holds the credential: wipe our copies
+	 * (libcurl's internal request buffer is beyond our reach). */
+	for (struct curl_slist *i = h; i; i = i->next)
+		OPENSSL_cleanse(i->data, strlen(i->data));
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	return rc;
