@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "ppml/err.h"
+#include "ppml/manifest.h"
 
 /* Config labels written by build and read by verify. */
 #define PPML_LABEL_MRENCLAVE "io.ppml.sgx.mrenclave"
@@ -38,6 +39,8 @@
 #define PPML_LABEL_MANIFEST  "io.ppml.sgx.manifest"   /* path of manifest.sgx in the image */
 #define PPML_LABEL_SIGFILE   "io.ppml.sgx.sigfile"    /* path of the .sig */
 #define PPML_LABEL_LIBPAL    "io.ppml.sgx.libpal"     /* path of the PAL, when added */
+/* "1.3" for enclaves signed by Gramine v1.3.1 (BigDL); absent: v1.9. */
+#define PPML_LABEL_GRAMINE   "io.ppml.sgx.gramine_version"
 
 enum ppml_image_kind {
 	PPML_IMAGE_SCRATCH = 1,
@@ -70,6 +73,7 @@ struct ppml_image_build_opts {
 	const char *workdir;               /* where relative URIs live in the image; NULL: /app */
 	const char *libpal;                /* host PAL to measure with; NULL: Gramine's */
 	const char *libpal_dest;           /* also add the PAL at this image path; NULL: don't */
+	enum ppml_gramine_version gramine_version; /* the signer of manifest.sgx (default 1.9) */
 	const struct ppml_image_add *adds;
 	size_t n_adds;
 	const char *const *entrypoint;     /* NULL: gramine-sgx STEM */
@@ -115,6 +119,8 @@ struct ppml_image_expect {
 	bool has_min_isvsvn;
 	uint16_t min_isvsvn;
 	bool allow_debug;                  /* default false: a debug enclave is refused */
+	bool has_gramine_version;          /* else the image's label (absent: 1.9) */
+	enum ppml_gramine_version gramine_version;
 };
 
 #define PPML_IMAGE_MAX_REASONS 16

@@ -38,12 +38,14 @@ struct ppml_simrun {
  * for loader.env passthrough and, with loader.insecure__use_host_env, as the
  * base).  Relative file URIs are relative to the working directory, as for
  * Gramine; absolute ones are host paths, or paths under fsroot when it is
- * not NULL (an image's unpacked root filesystem).  PPML_E_REFUSED (with the file, field or value named) when the
+ * not NULL (an image's unpacked root filesystem).  version: the Gramine
+ * signer that wrote manifest.sgx (its layout and MRENCLAVE rules).  PPML_E_REFUSED (with the file, field or value named) when the
  * signature, measurement, a file hash or the entrypoint does not hold;
  * PPML_E_INPUT for a malformed manifest value.  *out is set only on success.
  */
 ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_path,
-				const char *libpal_path, const char *fsroot,
+				const char *libpal_path, enum ppml_gramine_version version,
+				const char *fsroot,
 				char *const *extra_args, size_t n_extra,
 				char *const *host_envp, struct ppml_simrun **out,
 				struct ppml_err *err) PPML_WARN_UNUSED;

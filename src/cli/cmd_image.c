@@ -20,11 +20,11 @@ const char cmd_image_usage[] =
 	"                        [--workdir PATH] [--libpal PATH[:DEST]] [--add SRC:DEST]...\n"
 	"                        [--entrypoint ARG]... [--env K=V]... [--label K=V]...\n"
 	"                        --tag NAME:TAG --output (oci:DIR[:TAG] | docker-archive:FILE)\n"
-	"                        [--json]\n"
+	"                        [--gramine-version 1.9|1.3] [--json]\n"
 	"       ppml image verify (oci:DIR[:TAG] | docker-archive:FILE)\n"
 	"                        (--policy FILE | --mrenclave HEX | --mrsigner HEX\n"
 	"                        [--isvprodid N] [--min-isvsvn N]) [--allow-debug]\n"
-	"                        [--libpal PATH] [--json]\n"
+	"                        [--libpal PATH] [--gramine-version 1.9|1.3] [--json]\n"
 	"\n"
 	"build   packages a signed Gramine enclave into an OCI image without a Docker\n"
 	"        daemon and without the signing key: the base's layers plus one layer\n"
@@ -36,12 +36,15 @@ const char cmd_image_usage[] =
 	"        DER) anywhere in the layer is refused.  Reproducible: same inputs,\n"
 	"        same digest (mtime from SOURCE_DATE_EPOCH, else 0).  The config\n"
 	"        carries labels io.ppml.sgx.mrenclave, .mrsigner, .isvprodid, .isvsvn,\n"
-	"        .debug, .manifest, .sigfile (and .libpal with --libpal PATH:DEST).\n"
+	"        .debug, .manifest, .sigfile (and .libpal with --libpal PATH:DEST,\n"
+	"        .gramine_version \"1.3\" with --gramine-version 1.3: an enclave signed by\n"
+	"        BigDL's Gramine v1.3.1).\n"
 	"verify  applies the image's layers (whiteouts honoured) without extracting\n"
 	"        them, checks every measured file inside against manifest.sgx,\n"
 	"        recomputes MRENCLAVE (with --libpal, else the PAL inside the image),\n"
 	"        verifies the signature and compares the identity with the expected\n"
-	"        one.  A debug enclave is refused unless --allow-debug.\n"
+	"        one.  A debug enclave is refused unless --allow-debug.  The Gramine\n"
+	"        version to measure as is the image's label, unless --gramine-version.\n"
 	"\n"
 	"Exit status: 0 built / verified; 1 verification refused (the reasons are\n"
 	"printed); 2 usage; 3 a malformed or unreadable image or input (nothing is\n"
@@ -88,6 +91,12 @@ static int build(int argc, char **argv)
 			o.workdir = argv[++i];
 		} else if (strcmp(a, "--tag") == 0) {
 			o.tag = argv[++i];
+		} else if (strcmp(a, "--gramine-version") == 0) {
+			int r = cli_gramine_version("image", argv[++i], &o.gramine_version);
+			if (r != CLI_EXIT_OK) {
+				free(libpal_copy);
+				return r;
+			}
 		} else if (strcmp(a, "--libpal") == 0) {
 			free(libpal_copy);
 			libpal_copy = strdup(argv[++i]);
@@ -230,6 +239,10 @@ static int verify(int argc, char **argv)
 			e.has_min_isvsvn = true;
 		} else if (strcmp(a, "--libpal") == 0 && has) {
 			libpal = argv[++i];
+		} else if (strcmp(a, "--gramine-version") == 0 && has) {
+			if (cli_gramine_version("image", argv[++i], &e.gramine_version) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+			e.has_gramine_version = true;
 		} else if (strcmp(a, "--policy") == 0 && has) {
 			policy_file = argv[++i];
 		} else if (!img && a[0] != '-') {

@@ -25,7 +25,8 @@ extern char **environ;
 
 const char cmd_run_usage[] =
 	"usage: ppml run --sim --manifest APP.manifest.sgx --sigfile APP.sig [--libpal PATH]\n"
-	"                [--root DIR] [--sim-dir DIR] [-- ARGS...]\n"
+	"                [--root DIR] [--gramine-version 1.9|1.3] [--sim-dir DIR]\n"
+	"                [-- ARGS...]\n"
 	"\n"
 	"Runs a signed Gramine application WITHOUT SGX, for stage 1.  Before anything\n"
 	"starts it checks that what runs is what was signed: the SIGSTRUCT signature,\n"
@@ -50,6 +51,7 @@ const char cmd_run_usage[] =
 	"  --root DIR        take absolute file: URIs (trusted files, mounts) under DIR,\n"
 	"                    e.g. an image's root filesystem unpacked by umoci; run from\n"
 	"                    the image's working folder under DIR (relative URIs)\n"
+	"  --gramine-version V  the signer of manifest.sgx: 1.9 (default) or 1.3 (BigDL)\n"
 	"  --sim-dir DIR     the simulation PKI (default as for `ppml sim`)\n"
 	"  -- ARGS           extra arguments: only with loader.insecure__use_cmdline_argv\n"
 	"\n"
@@ -71,6 +73,7 @@ int cmd_run(int argc, char **argv)
 	char **extra = NULL, dbuf[PATH_MAX], pbuf[PATH_MAX], rundir[] = "/tmp/ppml-run-XXXXXX", sock[PATH_MAX];
 	size_t n_extra = 0;
 	int sim = 0, rc = CLI_EXIT_FAILURE;
+	enum ppml_gramine_version gver = PPML_GRAMINE_1_9;
 	struct ppml_err err = {0};
 	struct ppml_simrun *r = NULL;
 	struct ppml_simpki *pki = NULL;
@@ -95,6 +98,10 @@ int cmd_run(int argc, char **argv)
 			sim_dir = argv[++i];
 		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
 			fsroot = argv[++i];
+		else if (strcmp(argv[i], "--gramine-version") == 0 && i + 1 < argc) {
+			if (cli_gramine_version("run", argv[++i], &gver) != CLI_EXIT_OK)
+				return CLI_EXIT_USAGE;
+		}
 		else
 			return cli_usage_error("run", "unexpected argument '%s'", argv[i]);
 	}
@@ -121,7 +128,7 @@ int cmd_run(int argc, char **argv)
 
 	fprintf(stderr, "ppml run: checking %s, %s and every measured file...\n", manifest,
 		sigfile);
-	if (ppml_simrun_prepare(manifest, sigfile, libpal, fsroot, extra, n_extra, environ, &r, &err) !=
+	if (ppml_simrun_prepare(manifest, sigfile, libpal, gver, fsroot, extra, n_extra, environ, &r, &err) !=
 	    PPML_OK) {
 		ppml_err_prefix(&err, "not starting: ");
 		rc = cli_fail("run", &err);

@@ -135,3 +135,16 @@ PPML_SIM_ATTESTATION=unix:/nonexistent "$PPML" quote get --dev-attestation "$D" 
 "$PPML" quote get --dev-attestation "$TMP/none" --report-data aa --out "$TMP/h.bin" 2>"$TMP/err"; rc=$?
 [ $rc = 3 ] && grep -q 'no quote source' "$TMP/err" || bad="$bad no-source($rc)"
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+# An application signed by BigDL's Gramine v1.3.1 rules runs with
+# --gramine-version 1.3; measured as v1.9 it is refused before it starts.
+t=run_sim_gramine_13
+bad=""
+(cd "$A" && sed -e 's/^max_threads = 4$/thread_num = 4/' -e 's/^entrypoint.uri = /entrypoint = /' app.manifest >v13.manifest &&
+	"$PPML" sign --gramine-version 1.3 -m v13.manifest -o v13.manifest.sgx -s v13.sig -k key.pem -l libpal.so -q >/dev/null) 2>"$TMP/err" ||
+	bad="$bad sign($(cat "$TMP/err"))"
+run v13.manifest.sgx v13.sig --gramine-version 1.3 || bad="$bad run13($(tail -2 "$TMP/err"))"
+[ -e "$TMP/started" ] || bad="$bad not-started"
+run v13.manifest.sgx v13.sig; rc=$?
+[ $rc != 0 ] && [ ! -e "$TMP/started" ] && grep -q 'gramine-version 1.3' "$TMP/err" || bad="$bad as-19($rc $(cat "$TMP/err"))"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi

@@ -196,3 +196,22 @@ s=$V/b01_pie_defaults/app.sig
 "$PPML" sign --gramine-version 1.3 --chroot / -m x -o y -k z -l w >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'chroot' "$TMP/err" && pass gramine_version_13_no_chroot ||
 	fail gramine_version_13_no_chroot "rc=$rc: $(cat "$TMP/err")"
+
+# An image of a BigDL enclave: built with --gramine-version 1.3 (labelled), verified
+# by the label alone; the v1.9 rules (at build or by an override at verify) refuse it.
+t=image13_build_and_verify
+bad=""
+d="$TMP/img13"
+copy_vector b04_require_opts_isv "$d" "$SET"
+sign13 "$d" app.manifest >/dev/null 2>&1 && cmp -s "$d/app.sig" "$V/b04_require_opts_isv/app.sig" || bad="$bad sign"
+MRE=$(field "$V/b04_require_opts_isv" mrenclave)
+img() { "$PPML" image build --base scratch --enclave "$d" --manifest app.manifest.sgx --sigfile app.sig \
+	--libpal "$d/libpal.so:/usr/lib/gramine/libpal.so" --tag bigdl/app:1 "$@"; }
+img --gramine-version 1.3 --output "oci:$TMP/i13" >/dev/null 2>"$TMP/err" || bad="$bad build($(cat "$TMP/err"))"
+skopeo inspect --config "oci:$TMP/i13" 2>/dev/null | jq -e '.config.Labels["io.ppml.sgx.gramine_version"] == "1.3"' >/dev/null || bad="$bad label"
+"$PPML" image verify "oci:$TMP/i13" --mrenclave "$MRE" >/dev/null 2>"$TMP/err" || bad="$bad verify($(cat "$TMP/err"))"
+"$PPML" image verify "oci:$TMP/i13" --mrenclave "$MRE" --gramine-version 1.9 >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc != 0 ] && grep -q 'measure it with --gramine-version 1.3' "$TMP/err" || bad="$bad verify-as-19($rc $(cat "$TMP/err"))"
+img --output "oci:$TMP/i19" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc != 0 ] && [ ! -e "$TMP/i19" ] || bad="$bad build-as-19($rc)"
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi

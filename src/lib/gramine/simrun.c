@@ -312,9 +312,9 @@ out:
 }
 
 ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_path,
-				const char *libpal_path, const char *fsroot, char *const *extra_args,
-				size_t n_extra, char *const *host_envp, struct ppml_simrun **out,
-				struct ppml_err *err)
+				const char *libpal_path, enum ppml_gramine_version version,
+				const char *fsroot, char *const *extra_args, size_t n_extra,
+				char *const *host_envp, struct ppml_simrun **out, struct ppml_err *err)
 {
 	uint8_t *text = NULL, *sig = NULL, *pal = NULL;
 	size_t text_len = 0, sig_len = 0, pal_len = 0;
@@ -333,7 +333,7 @@ ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_p
 		    PPML_OK)
 		goto out;
 	/* Signature, measurement and their match (PPML_E_REFUSED names what differs). */
-	if ((rc = ppml_identity_build(text, text_len, pal, pal_len, libpal_path, PPML_GRAMINE_1_9, sig, sig_len,
+	if ((rc = ppml_identity_build(text, text_len, pal, pal_len, libpal_path, version, sig, sig_len,
 				      manifest_sgx_path, &r->id, err)) != PPML_OK)
 		goto out;
 	if ((rc = check_files(r, fsroot, err)) != PPML_OK)
@@ -354,10 +354,11 @@ ppml_status ppml_simrun_prepare(const char *manifest_sgx_path, const char *sig_p
 	}
 	if ((rc = resolve_entrypoint(root, ep->u.s.ptr, fsroot, &r->entrypoint, err)) != PPML_OK)
 		goto out;
-	/* The entrypoint must be measured: a trusted file (loader.entrypoint,
-	 * files[0], is the LibOS and does not count). */
+	/* The entrypoint must be measured: a trusted file (v1.9 measures the
+	 * LibOS, loader.entrypoint, as files[0], which does not count; v1.3 lists
+	 * only sgx.trusted_files). */
 	bool trusted = false;
-	for (size_t i = 1; i < r->id->n_files && !trusted; i++) {
+	for (size_t i = version == PPML_GRAMINE_1_9 ? 1 : 0; i < r->id->n_files && !trusted; i++) {
 		char *p = host_path(r->id->files[i].uri, fsroot);
 		trusted = p && strcmp(p, r->entrypoint) == 0;
 		free(p);

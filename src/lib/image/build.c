@@ -218,6 +218,8 @@ static ppml_status make_config(const struct ppml_image_build_opts *o, const stru
 	json_object_set_new(labels, PPML_LABEL_DEBUG, json_string(id->debug ? "true" : "false"));
 	json_object_set_new(labels, PPML_LABEL_MANIFEST, json_string(manifest_dest));
 	json_object_set_new(labels, PPML_LABEL_SIGFILE, json_string(sig_dest));
+	if (o->gramine_version == PPML_GRAMINE_1_3)
+		json_object_set_new(labels, PPML_LABEL_GRAMINE, json_string("1.3"));
 	if (o->libpal_dest) {
 		char nd[PPML_IMAGE_MAX_PATH + 2];
 		nd[0] = '/';
@@ -543,7 +545,7 @@ ppml_status ppml_image_build(const struct ppml_image_build_opts *o, struct ppml_
 		    PPML_OK ||
 	    (rc = ppml_file_read(spath, 64 * 1024, &sig, &sig_len, err)) != PPML_OK ||
 	    (rc = ppml_file_read(libpal, PPML_SGX_MAX_PAL_SIZE, &pal, &pal_len, err)) != PPML_OK ||
-	    (rc = ppml_identity_build(text, text_len, pal, pal_len, libpal, PPML_GRAMINE_1_9, sig, sig_len, mpath, &id,
+	    (rc = ppml_identity_build(text, text_len, pal, pal_len, libpal, o->gramine_version, sig, sig_len, mpath, &id,
 				      err)) != PPML_OK)
 		goto out;
 	memcpy(res->mrenclave, id->mrenclave, 32);

@@ -517,8 +517,17 @@ ppml_status ppml_image_verify(const struct ppml_image_ref *img, const char *libp
 		head[2].data = NULL;
 	}
 	struct ppml_err ierr = {0};
+	enum ppml_gramine_version gv = PPML_GRAMINE_1_9;
+	const char *lv = label(&im, PPML_LABEL_GRAMINE);
+	if (e->has_gramine_version)
+		gv = e->gramine_version;
+	else if (lv && ppml_gramine_version_parse(lv, &gv, &ierr) != PPML_OK) {
+		rc = ppml_err_set(err, PPML_E_INPUT, "image config: label %s: %s", PPML_LABEL_GRAMINE,
+				  ierr.msg);
+		goto out_head;
+	}
 	rc = ppml_identity_build(head[0].data, head[0].len, pal, pal_len,
-				 libpal ? libpal : "the image's PAL", PPML_GRAMINE_1_9, head[1].data,
+				 libpal ? libpal : "the image's PAL", gv, head[1].data,
 				 head[1].len,
 				 mpath, &id, &ierr);
 	if (rc == PPML_E_REFUSED) {
