@@ -73,7 +73,12 @@ static size_t leftovers(void)
 
 TEST(round_trips)
 {
-	const size_t sizes[] = {0, 1, 65535, 65536, 65537, 131072, 3 * 65536 + 17};
+	/* From 2 MiB up, a regular file is encrypted by parallel workers
+	 * (1 MiB batches): the threshold, a full last segment, and a batch
+	 * cut short must give the same format as the serial path. */
+	const size_t sizes[] = {0,	     1,		  65535,	 65536,		65537,
+				131072,	     3 * 65536 + 17, (2u << 20) - 1, 2u << 20,	(2u << 20) + 1,
+				5u << 20,    (5u << 20) + 65536 + 17};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct ppml_enc_header h = hdr(), r;
 		struct ppml_err err = {0};
