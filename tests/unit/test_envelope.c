@@ -189,6 +189,79 @@ TEST(every_attack_refused)
 	free(enc);
 }
 
+static uint64_t last_done, last_total, calls;
+
+static void note_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	CHECK(done >= last_done || calls == 0);
+	last_done = done;
+	last_total = total;
+	calls++;
+}
+
+/* Files of 2 MiB and more go through the parallel workers in both
+ * directions: every attack must still be refused, naming the first bad
+ * segment in file order as the serial path does, with nothing left. */
+TEST(parallel_attacks_refused)
+{
+	struct ppml_enc_header h = hdr();
+	const size_t n = (5u << 20) + 17, seg = 65536 + 16, segs = 81;
+	REQUIRE(make_file(p("plain"), n));
+	calls = last_done = 0;
+	REQUIRE(ppml_enc_encrypt_file(p("plain"), p("enc"), key, &h, note_progress, NULL, NULL) ==
+		PPML_OK);
+	CHECKF(calls >= 5 && last_done == n && last_total == n, "encrypt progress %llu/%llu",
+	       (unsigned long long)last_done, (unsigned long long)last_total);
+	uint8_t *e = NULL;
+	size_t el = 0;
+	REQUIRE(ppml_file_read(p("enc"), 1 << 24, &e, &el, NULL) == PPML_OK);
+	CHECK(el == hlen + n + 16 * segs);
+	calls = last_done = 0;
+	CHECK(ppml_enc_decrypt_file(p("enc"), p("dec"), key, note_progress, NULL, NULL) == PPML_OK &&
+	      same(p("plain"), p("dec")));
+	CHECKF(calls >= 5 && last_done == el - hlen && last_total == el - hlen,
+	       "decrypt progress %llu/%llu", (unsigned long long)last_done,
+	       (unsigned long long)last_total);
+	uint8_t *v = malloc(el + 1);
+	/* One flipped bit in segment 50; flips in 70 and 20 (20 is named). */
+	memcpy(v, e, el);
+	v[hlen + 50 * seg + 1000] ^= 1;
+	put(v, el);
+	CHECK(refused(p("variant"), "segment 50 does not verify"));
+	memcpy(v, e, el);
+	v[hlen + 70 * seg + 7] ^= 1;
+	v[hlen + 20 * seg + seg - 1] ^= 1; /* its tag */
+	put(v, el);
+	CHECK(refused(p("variant"), "segment 20 does not verify"));
+	/* Cut at a segment boundary: segment 39 is not a final one. */
+	put(e, hlen + 40 * seg);
+	CHECK(refused(p("variant"), "segment 39 does not verify"));
+	/* Cut inside the final segment; cut to fewer than a tag's bytes. */
+	put(e, el - 1);
+	CHECK(refused(p("variant"), "segment 80 does not verify"));
+	put(e, hlen + 80 * seg + 5);
+	CHECK(refused(p("variant"), "truncated: segment 80"));
+	/* The same cut with a flip in segment 10: segment 10 comes first. */
+	memcpy(v, e, el);
+	v[hlen + 10 * seg + 3] ^= 1;
+	put(v, hlen + 80 * seg + 5);
+	CHECK(refused(p("variant"), "segment 10 does not verify"));
+	/* Segments 30 and 31 swapped; one byte appended. */
+	memcpy(v, e, el);
+	memcpy(v + hlen + 30 * seg, e + hlen + 31 * seg, seg);
+	memcpy(v + hlen + 31 * seg, e + hlen + 30 * seg, seg);
+	put(v, el);
+	CHECK(refused(p("variant"), "segment 30 does not verify"));
+	memcpy(v, e, el);
+	v[el] = 0;
+	put(v, el + 1);
+	CHECK(refused(p("variant"), "segment 80 does not verify"));
+	CHECK(leftovers() == 0);
+	free(v);
+	free(e);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ppml-test-env-XXXXXX");
@@ -197,6 +270,7 @@ int main(void)
 	RAND_bytes(key, 32);
 	RUN(round_trips);
 	RUN(every_attack_refused);
+	RUN(parallel_attacks_refused);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -196,6 +196,11 @@ struct par {
 	uint64_t done;
 	void (*progress)(void *, uint64_t, uint64_t);
 	void *pctx;
+	/* decryption only: the ciphertext body, and the lowest segment that
+	 * failed (UINT64_MAX: none), so the error is the serial path's */
+	uint64_t body, last_len, final_idx;
+	uint64_t bad_seg;
+	bool bad_truncated;
 };
 
 static bool pread_full(int fd, uint8_t *b, size_t n, uint64_t off)
@@ -309,39 +314,174 @@ out:
 	return NULL;
 }
 
-/* Encrypts the whole of a regular file of `total` bytes with nthreads
- * workers.  A file that grows meanwhile is refused (a shrinking one fails
- * in the reads). */
-static ppml_status encrypt_parallel(struct par *p, int nthreads)
+/* Records a segment that does not verify; only the lowest one counts. */
+static void par_bad(struct par *p, uint64_t idx, bool truncated)
+{
+	pthread_mutex_lock(&p->mu);
+	if (idx < p->bad_seg) {
+		p->bad_seg = idx;
+		p->bad_truncated = truncated;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *par_dec_worker(void *arg)
+{
+	struct par *p = arg;
+	const size_t seg = PPML_ENC_SEGMENT, cseg = PPML_ENC_SEGMENT + 16;
+	uint8_t *in = malloc(ENC_BATCH * cseg), *out = malloc(ENC_BATCH * seg);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	if (!in || !out || !c || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) {
+		par_fail(p, PPML_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while (!atomic_load(&p->failed)) {
+		uint64_t b = atomic_fetch_add(&p->next, 1), first = b * ENC_BATCH;
+		pthread_mutex_lock(&p->mu);
+		uint64_t bad = p->bad_seg;
+		pthread_mutex_unlock(&p->mu);
+		if (first >= p->nseg || first > bad)
+			break;
+		uint64_t count = p->nseg - first < ENC_BATCH ? p->nseg - first : ENC_BATCH;
+		uint64_t off = first * cseg;
+		size_t len = (size_t)(p->body - off < count * cseg ? p->body - off : count * cseg);
+		if (!pread_full(p->ifd, in, len, p->hl + off)) {
+			if (errno)
+				par_fail(p, PPML_E_IO, "%s: read at offset %llu: %s", p->in_path,
+					 (unsigned long long)(p->hl + off), strerror(errno));
+			else
+				par_fail(p, PPML_E_IO, "%s: the file shrank while it was being "
+					 "decrypted (offset %llu)", p->in_path,
+					 (unsigned long long)(p->hl + off));
+			break;
+		}
+		size_t olen = 0;
+		bool ok = true;
+		for (uint64_t i = 0; i < count && ok; i++) {
+			uint64_t idx = first + i;
+			bool last = idx == p->final_idx;
+			size_t n = last ? (size_t)p->last_len : cseg;
+			uint8_t nonce[12];
+			seg_nonce(p->prefix, (uint32_t)idx, last, nonce);
+			if (!gcm(c, false, p->key, nonce, p->hb, p->hl, in + i * cseg, n - 16,
+				 out + olen, in + i * cseg + n - 16)) {
+				ERR_clear_error();
+				par_bad(p, idx, false);
+				ok = false;
+				break;
+			}
+			olen += n - 16;
+		}
+		if (!ok)
+			break;
+		if (olen && !pwrite_full(p->ofd, out, olen, first * seg)) {
+			par_fail(p, PPML_E_IO, "%s: write: %s", p->out_path, strerror(errno));
+			break;
+		}
+		sync_file_range(p->ofd, (off_t)(first * seg), (off_t)olen, SYNC_FILE_RANGE_WRITE);
+		if (p->progress) {
+			pthread_mutex_lock(&p->mu);
+			p->done += len;
+			p->progress(p->pctx, p->done, p->body);
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+out:
+	EVP_CIPHER_CTX_free(c);
+	if (out)
+		OPENSSL_cleanse(out, ENC_BATCH * seg);
+	free(in);
+	free(out);
+	return NULL;
+}
+
+/* Runs nthreads copies of worker over p (inline when no thread starts). */
+static ppml_status par_run(struct par *p, void *(*worker)(void *), int nthreads)
 {
 	pthread_t t[ENC_THREADS];
 	int started = 0;
-	p->nseg = p->total ? (p->total + PPML_ENC_SEGMENT - 1) / PPML_ENC_SEGMENT : 1;
-	if (p->nseg > (uint64_t)UINT32_MAX + 1)
-		return ppml_err_set(p->err, PPML_E_LIMIT, "%s: more than 2^32 segments", p->in_path);
 	atomic_init(&p->next, 0);
 	atomic_init(&p->failed, false);
 	p->rc = PPML_OK;
 	pthread_mutex_init(&p->mu, NULL);
 	for (; started < nthreads; started++)
-		if (pthread_create(&t[started], NULL, par_worker, p) != 0)
+		if (pthread_create(&t[started], NULL, worker, p) != 0)
 			break;
 	if (started == 0)
-		par_worker(p);
+		worker(p);
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	pthread_mutex_destroy(&p->mu);
-	if (p->rc != PPML_OK)
-		return p->rc;
+	return p->rc;
+}
+
+/* After the workers: a regular file must still end where it did. */
+static ppml_status par_same_size(struct par *p, uint64_t size, const char *what)
+{
 	uint8_t probe;
 	ssize_t k;
 	do
-		k = pread(p->ifd, &probe, 1, (off_t)p->total);
+		k = pread(p->ifd, &probe, 1, (off_t)size);
 	while (k < 0 && errno == EINTR);
 	if (k != 0)
 		return ppml_err_set(p->err, PPML_E_IO, "%s: the file grew while it was being "
-				    "encrypted; encrypt a file nobody is writing", p->in_path);
+				    "%s; %s a file nobody is writing", p->in_path, what, what);
 	return PPML_OK;
+}
+
+/* Decrypts the body of a regular file (p->body bytes after the header)
+ * with nthreads workers; the first failing segment in file order is the
+ * one reported, as on the serial path. */
+static ppml_status decrypt_parallel(struct par *p, int nthreads)
+{
+	const uint64_t cseg = PPML_ENC_SEGMENT + 16;
+	uint64_t nfull = p->body / cseg, rem = p->body % cseg;
+	p->bad_seg = UINT64_MAX;
+	p->bad_truncated = false;
+	if (rem == 0) {                    /* a full final segment */
+		p->nseg = nfull;
+		p->last_len = cseg;
+		p->final_idx = nfull - 1;
+	} else if (rem < 16) {             /* the final segment is cut short */
+		p->nseg = nfull;           /* the full ones before it, none final */
+		p->last_len = cseg;
+		p->final_idx = UINT64_MAX;
+		p->bad_seg = nfull;
+		p->bad_truncated = true;
+	} else {
+		p->nseg = nfull + 1;
+		p->last_len = rem;
+		p->final_idx = nfull;
+	}
+	if (p->nseg > (uint64_t)UINT32_MAX + 1)
+		return ppml_err_set(p->err, PPML_E_LIMIT, "%s: more than 2^32 segments", p->in_path);
+	ppml_status rc = par_run(p, par_dec_worker, nthreads);
+	if (rc != PPML_OK)
+		return rc;
+	if (p->bad_seg != UINT64_MAX) {
+		if (p->bad_truncated)
+			return ppml_err_set(p->err, PPML_E_REFUSED,
+					    "%s: truncated: segment %llu is missing or cut short (the "
+					    "file ends before its final segment)",
+					    p->in_path, (unsigned long long)p->bad_seg);
+		return ppml_err_set(p->err, PPML_E_REFUSED,
+				    "%s: segment %llu does not verify: the file was altered, "
+				    "truncated, reordered or spliced, or this is the wrong key",
+				    p->in_path, (unsigned long long)p->bad_seg);
+	}
+	return par_same_size(p, p->hl + p->body, "decrypted");
+}
+
+/* Encrypts the whole of a regular file of `total` bytes with nthreads
+ * workers.  A file that grows meanwhile is refused (a shrinking one fails
+ * in the reads). */
+static ppml_status encrypt_parallel(struct par *p, int nthreads)
+{
+	p->nseg = p->total ? (p->total + PPML_ENC_SEGMENT - 1) / PPML_ENC_SEGMENT : 1;
+	if (p->nseg > (uint64_t)UINT32_MAX + 1)
+		return ppml_err_set(p->err, PPML_E_LIMIT, "%s: more than 2^32 segments", p->in_path);
+	ppml_status rc = par_run(p, par_worker, nthreads);
+	return rc != PPML_OK ? rc : par_same_size(p, p->total, "encrypted");
 }
 
 static int enc_threads(void)
@@ -498,6 +638,15 @@ ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
 		goto out;
 	}
 	uint64_t done = 0, total = st.st_size > (off_t)hl ? (uint64_t)st.st_size - hl : 0;
+	int nthreads = enc_threads();
+	if (S_ISREG(st.st_mode) && nthreads > 1 && total >= 2ull * ENC_BATCH * cap) {
+		struct par p = {.ifd = ifd, .ofd = ofd, .in_path = in_path, .out_path = out_path,
+				.key = key, .hb = hb, .hl = hl, .prefix = h.prefix, .body = total,
+				.err = err, .progress = progress, .pctx = pctx};
+		if ((rc = decrypt_parallel(&p, nthreads)) != PPML_OK)
+			goto out;
+		goto done;
+	}
 	/* buf holds one segment plus one byte of look-ahead. */
 	size_t have = 0, got = 0;
 	if (!ppml_fd_read_full(ifd, buf, cap + 1, &got)) {
@@ -541,6 +690,7 @@ ppml_status ppml_enc_decrypt_file(const char *in_path, const char *out_path,
 		}
 		have = 1 + got;
 	}
+done:
 	rc = finish(ofd, tmp, out_path, err);
 	ofd = -1;
 out:
