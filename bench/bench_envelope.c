@@ -86,8 +86,8 @@ int main(int argc, char **argv)
 		tf = now() - tf;
 		close(o);
 		close(i);
-		unlink(dec);
 		double t = now() - t0;
+		unlink(dec);
 		if (t < best_copy) {
 			best_copy = t;
 			copy_fsync = tf;
@@ -97,7 +97,11 @@ int main(int argc, char **argv)
 	struct ppml_enc_header h = {.key_version = 1, .wrapped_len = 48};
 	snprintf(h.key_name, sizeof(h.key_name), "bench");
 	double best_enc = 1e9, best_dec = 1e9;
-	for (int rep = 0; rep < 3; rep++) {
+	for (int rep = 0; rep < 5; rep++) {
+		/* Each run writes a new file, as a user does: dropping the last
+		 * run's output (freeing its pages) is not part of the timing. */
+		unlink(enc);
+		unlink(dec);
 		double t0 = now();
 		if (ppml_enc_encrypt_file(in, enc, key, &h, NULL, NULL, &err) != PPML_OK) {
 			fprintf(stderr, "bench_envelope: %s\n", err.msg);
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 		if (t2 - t1 < best_dec)
 			best_dec = t2 - t1;
 	}
-	printf("\nencrypted files (PPMLENC1), %zu MiB in %s, best of 3\n", mib, base);
+	printf("\nencrypted files (PPMLENC1), %zu MiB in %s, best of 3 (copy) and 5 (ppml)\n", mib, base);
 	printf("  raw AES-256-GCM  %7.0f MiB/s  (OpenSSL, one core, in memory: the floor)\n",
 	       (double)mib / best_raw);
 	printf("  plain copy       %7.0f MiB/s  (read + write + fsync, no crypto: the I/O floor)\n",
