@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 	    ppml_collateral_save_dir(coll, &c, &err) != PPML_OK ||
 	    ppml_simpki_root_pem(pki, &rp, &rl, &err) != PPML_OK || !(f = fopen(root, "w")) ||
 	    fwrite(rp, 1, rl, f) != rl || fclose(f) != 0 ||
-	    ppml_serve_init(state, NULL, admin, &err) != PPML_OK) {
+	    ppml_serve_init(state, NULL, NULL, admin, &err) != PPML_OK) {
 		fprintf(stderr, "bench_serve: setup: %s\n", err.msg);
 		return 1;
 	}

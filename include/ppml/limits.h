@@ -46,6 +46,7 @@
 #define PPML_PKCS11_MAX_LABEL  256u   /* object= (CKA_LABEL) and module/pin paths: 4096 */
 #define PPML_PKCS11_MAX_ID     128u   /* id= (CKA_ID), bytes after decoding */
 #define PPML_PKCS11_MAX_PIN    256u   /* bytes in a PIN file */
+#define PPML_PKCS11_MAX_GCM    1024u  /* bytes sealed in one token AES-GCM call (wrapped keys) */
 #define PPML_PKCS11_MAX_SLOTS  1024u  /* slots with a token */
 
 /* Identity documents (ppml identity --json, read by `ppml identity diff`).

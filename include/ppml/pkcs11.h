@@ -78,6 +78,12 @@ void ppml_pkcs11_uri_free(struct ppml_pkcs11_uri *u);
 ppml_status ppml_pkcs11_pin_read(const char *path, char **pin, size_t *pin_len,
 				 struct ppml_err *err) PPML_WARN_UNUSED;
 
+/* The PIN, in order: pin_file (may be NULL), the URI's pin-source,
+ * $PKCS11_PIN.  *pin is NULL (PPML_OK) when none is given.  Free with
+ * ppml_pkcs11_pin_free. */
+ppml_status ppml_pkcs11_pin_resolve(const char *pin_file, const struct ppml_pkcs11_uri *uri,
+				    char **pin, size_t *len, struct ppml_err *err) PPML_WARN_UNUSED;
+
 /* Wipes (OPENSSL_cleanse) and frees a PIN.  Accepts NULL. */
 void ppml_pkcs11_pin_free(char *pin, size_t pin_len);
 
@@ -136,5 +142,40 @@ void ppml_pkcs11_key_free(struct ppml_pkcs11_key *k);
 ppml_status ppml_pkcs11_generate(const char *module_path, const struct ppml_pkcs11_uri *uri,
 				 const char *pin, size_t pin_len, EVP_PKEY **pub,
 				 struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* ---- AES-256 secret keys: the key service's master key in a token ----
+ *
+ * The key is a CKO_SECRET_KEY of type CKK_AES, 32 bytes, found by the URI's
+ * object= and/or id=.  It never leaves the token: AES-256-GCM (CKM_AES_GCM,
+ * 96-bit IV, 128-bit tag) runs inside it.  One session: callers serialise
+ * seal/open (PKCS#11 sessions are not for concurrent use).
+ */
+
+/* Opens the AES-256 key named by uri (a PIN is required: master keys are
+ * CKA_PRIVATE).  Errors as ppml_pkcs11_key_open; PPML_E_INPUT when the
+ * object is not an AES-256 secret key. */
+ppml_status ppml_pkcs11_aes_open(const char *module_path, const struct ppml_pkcs11_uri *uri,
+				 const char *pin, size_t pin_len, struct ppml_pkcs11_key **out,
+				 struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* Generates an AES-256 key inside the token (CKM_AES_KEY_GEN): CKA_TOKEN,
+ * CKA_PRIVATE, CKA_SENSITIVE, not CKA_EXTRACTABLE, CKA_ENCRYPT and
+ * CKA_DECRYPT, with the URI's label and/or id.  PPML_E_EXISTS when a secret
+ * key with that label/id is already there. */
+ppml_status ppml_pkcs11_aes_generate(const char *module_path, const struct ppml_pkcs11_uri *uri,
+				     const char *pin, size_t pin_len,
+				     struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* AES-256-GCM inside the token: out receives n bytes of ciphertext and the
+ * 16-byte tag (n + 16 bytes). */
+ppml_status ppml_pkcs11_aes_gcm_seal(struct ppml_pkcs11_key *k, const uint8_t iv[12],
+				     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+				     size_t n, uint8_t *out, struct ppml_err *err) PPML_WARN_UNUSED;
+
+/* The reverse: in holds n bytes of ciphertext then the tag; out receives n
+ * bytes.  PPML_E_REFUSED when the tag does not verify. */
+ppml_status ppml_pkcs11_aes_gcm_open(struct ppml_pkcs11_key *k, const uint8_t iv[12],
+				     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+				     size_t n, uint8_t *out, struct ppml_err *err) PPML_WARN_UNUSED;
 
 #endif

@@ -33,6 +33,9 @@ struct ppml_serve_config {
 	const char *tls_cert, *tls_key;    /* PEM files; both or neither */
 	bool insecure_http;                /* plain HTTP: tests and loopback only */
 	const char *db;                    /* NULL: sqlite:STATE/ppml.db */
+	const char *master_key;            /* NULL: STATE/master.uri if present (a PKCS#11
+					    * URI), else STATE/master.key; or a
+					    * "pkcs11:..." URI naming an AES-256 key */
 	const char *pccs_url, *pccs_cacert;
 	const char *const *collateral_dirs;
 	size_t n_collateral_dirs;
@@ -52,8 +55,13 @@ struct ppml_serve_config {
 
 /* Creates the state directory's keys and database and the first admin
  * credential, whose secret is written to admin_secret (shown once, never
- * stored).  PPML_E_EXISTS when the directory already holds a service. */
-ppml_status ppml_serve_init(const char *state_dir, const char *db,
+ * stored).  PPML_E_EXISTS when the directory already holds a service.
+ * master_key NULL: a random master key in STATE/master.key (0600); else a
+ * PKCS#11 URI ("pkcs11:token=T;object=L?pin-source=file:F", PIN from
+ * pin-source or $PKCS11_PIN): the AES-256 key it names is used, or
+ * generated inside the token (sensitive, not extractable) when absent, and
+ * the URI (no secret in it) is kept in STATE/master.uri. */
+ppml_status ppml_serve_init(const char *state_dir, const char *db, const char *master_key,
 			    char admin_secret[PPML_CREDENTIAL_LEN + 1],
 			    struct ppml_err *err) PPML_WARN_UNUSED;
 

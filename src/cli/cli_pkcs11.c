@@ -12,33 +12,6 @@
 #include "ppml/limits.h"
 #include "ppml/sigstruct.h"
 
-/* The PIN, in order: --pin-file, the URI's pin-source, $PKCS11_PIN.  *pin is
- * NULL when none is given.  Free with ppml_pkcs11_pin_free. */
-static ppml_status resolve_pin(const char *pin_file, const struct ppml_pkcs11_uri *uri, char **pin,
-			       size_t *len, struct ppml_err *err)
-{
-	const char *env;
-
-	*pin = NULL;
-	*len = 0;
-	if (pin_file)
-		return ppml_pkcs11_pin_read(pin_file, pin, len, err);
-	if (uri->pin_source)
-		return ppml_pkcs11_pin_read(uri->pin_source, pin, len, err);
-	env = getenv("PKCS11_PIN");
-	if (!env || !*env)
-		return PPML_OK;
-	*len = strnlen(env, PPML_PKCS11_MAX_PIN + 1);
-	if (*len > PPML_PKCS11_MAX_PIN)
-		return ppml_err_set(err, PPML_E_LIMIT, "PKCS11_PIN is longer than %u bytes",
-				    PPML_PKCS11_MAX_PIN);
-	*pin = malloc(*len + 1);
-	if (!*pin)
-		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-	memcpy(*pin, env, *len + 1);
-	return PPML_OK;
-}
-
 int cli_pkcs11_refuse_pin_arg(const char *cmd, int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -71,7 +44,7 @@ ppml_status cli_pkcs11_open(const char *uri_text, const char *module, const char
 	*key = NULL;
 	*pub = NULL;
 	if ((st = parse_uri(uri_text, &uri, err)) != PPML_OK ||
-	    (st = resolve_pin(pin_file, uri, &pin, &pin_len, err)) != PPML_OK)
+	    (st = ppml_pkcs11_pin_resolve(pin_file, uri, &pin, &pin_len, err)) != PPML_OK)
 		goto out;
 	if (need_private && !pin) {
 		st = ppml_err_set(err, PPML_E_INPUT,
@@ -109,7 +82,7 @@ ppml_status cli_pkcs11_generate(const char *uri_text, const char *module, const 
 
 	*pub = NULL;
 	if ((st = parse_uri(uri_text, &uri, err)) == PPML_OK &&
-	    (st = resolve_pin(pin_file, uri, &pin, &pin_len, err)) == PPML_OK)
+	    (st = ppml_pkcs11_pin_resolve(pin_file, uri, &pin, &pin_len, err)) == PPML_OK)
 		st = ppml_pkcs11_generate(module, uri, pin, pin_len, pub, err);
 	if (st == PPML_OK && (st = ppml_key_check_sgx(*pub, 0, err)) != PPML_OK) {
 		EVP_PKEY_free(*pub);

@@ -13,7 +13,7 @@
 #include "ppml/toml.h"
 
 const char cmd_serve_usage[] =
-	"usage: ppml serve --init --state-dir DIR [--db URL]\n"
+	"usage: ppml serve --init --state-dir DIR [--db URL] [--master-key pkcs11:URI]\n"
 	"       ppml serve --rotate-token-key --state-dir DIR [--keep SECONDS] [--db URL]\n"
 	"       ppml serve [--config FILE] --state-dir DIR [--listen ADDR:PORT]\n"
 	"                  (--tls-cert FILE --tls-key FILE | --insecure-http) [--db URL]\n"
@@ -21,6 +21,7 @@ const char cmd_serve_usage[] =
 	"                  [--sim-root-ca FILE] [--token-ttl SECONDS] [--nonce-ttl SECONDS]\n"
 	"                  [--metrics-listen ADDR:PORT] [--issuer NAME] [--threads N]\n"
 	"                  [--max-connections N] [--timeout SECONDS] [--port-file FILE]\n"
+	"                  [--master-key pkcs11:URI]\n"
 	"\n"
 	"The attestation service.  An enclave asks for a nonce, puts its binding in\n"
 	"REPORTDATA, and posts its quote with a policy name; the service verifies the\n"
@@ -42,6 +43,11 @@ const char cmd_serve_usage[] =
 	"  --listen A:P       default 127.0.0.1:8443\n"
 	"  --tls-cert/--tls-key  HTTPS (TLS 1.2 and 1.3); --insecure-http for local tests\n"
 	"  --db URL           default sqlite:DIR/ppml.db\n"
+	"  --master-key URI   the key service's master key as an AES-256 key inside a\n"
+	"                     PKCS#11 token, e.g. \"pkcs11:token=T;object=master?pin-source=\n"
+	"                     file:/run/secrets/pin\" (or PIN in PKCS11_PIN); with --init it\n"
+	"                     is generated in the token when absent and the URI is kept\n"
+	"                     in DIR/master.uri; without it, DIR/master.key (0600)\n"
 	"  --metrics-listen A:P  Prometheus text at /metrics; default 127.0.0.1:9464 (keep\n"
 	"                     it on loopback), \"off\" for none\n"
 	"  --port-file FILE   write the bound port (and FILE.metrics) once listening\n"
@@ -113,6 +119,8 @@ static int set_opt(struct settings *st, const char *name, const char *val, bool 
 		c->tls_key = v;
 	else if (!strcmp(name, "db"))
 		c->db = v;
+	else if (!strcmp(name, "master-key"))
+		c->master_key = v;
 	else if (!strcmp(name, "pccs-url"))
 		c->pccs_url = v;
 	else if (!strcmp(name, "pccs-cacert"))
@@ -263,7 +271,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (st.init) {
 		char secret[PPML_CREDENTIAL_LEN + 1];
-		if (ppml_serve_init(st.c.state_dir, st.c.db, secret, &err) != PPML_OK) {
+		if (ppml_serve_init(st.c.state_dir, st.c.db, st.c.master_key, secret, &err) != PPML_OK) {
 			rc = cli_fail("serve", &err);
 			goto out;
 		}

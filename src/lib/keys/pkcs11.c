@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -641,4 +642,191 @@ ppml_status ppml_pkcs11_generate(const char *module_path, const struct ppml_pkcs
 out:
 	ppml_pkcs11_key_free(k);
 	return st;
+}
+
+/* ---- AES-256 secret keys (the key service's master key) ---- */
+
+/* Finds exactly one AES-256 secret key matching the URI's label/id. */
+static ppml_status find_aes(struct ppml_pkcs11_key *k, const struct ppml_pkcs11_uri *uri,
+			    struct ppml_err *err)
+{
+	CK_OBJECT_HANDLE h[2];
+	CK_ULONG n = 0;
+	char what[PPML_PKCS11_MAX_LABEL + 2 * PPML_PKCS11_MAX_ID + 64];
+	ppml_status st = find_objects(k, uri, CKO_SECRET_KEY, h, &n, err);
+	if (st != PPML_OK)
+		return st;
+	describe_uri(uri, what, sizeof(what));
+	if (n == 0) {
+		char keys[MAX_LISTED * 70 + 8];
+		list_keys(k, CKO_SECRET_KEY, keys, sizeof(keys));
+		return ppml_err_set(err, PPML_E_NOTFOUND,
+				    "PKCS#11 object not found: no secret key %s in token '%s'; secret "
+				    "keys there: %s (ppml serve --init --master-key URI creates one)",
+				    what, k->token_label, keys);
+	}
+	if (n > 1)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "more than one secret key matches %s in token '%s'; add id= or "
+				    "object= to the URI",
+				    what, k->token_label);
+	CK_KEY_TYPE kt = 0;
+	CK_ULONG len = 0;
+	CK_ATTRIBUTE a[2] = {{CKA_KEY_TYPE, &kt, sizeof(kt)}, {CKA_VALUE_LEN, &len, sizeof(len)}};
+	CK_RV rv = k->f->C_GetAttributeValue(k->session, h[0], a, 2);
+	if (rv != CKR_OK)
+		return ck_fail(err, rv, "C_GetAttributeValue(CKA_KEY_TYPE, CKA_VALUE_LEN)");
+	if (kt != CKK_AES || len != 32)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "the secret key %s in token '%s' is not an AES-256 key (%s, %lu "
+				    "bytes); the master key must be AES-256",
+				    what, k->token_label, kt == CKK_AES ? "AES" : "not AES",
+				    (unsigned long)len);
+	k->obj = h[0];
+	k->cls = CKO_SECRET_KEY;
+	snprintf(k->desc, sizeof(k->desc), "pkcs11 token '%s' %s", k->token_label, what);
+	return PPML_OK;
+}
+
+ppml_status ppml_pkcs11_aes_open(const char *module_path, const struct ppml_pkcs11_uri *uri,
+				 const char *pin, size_t pin_len, struct ppml_pkcs11_key **out,
+				 struct ppml_err *err)
+{
+	struct ppml_pkcs11_key *k;
+	ppml_status st;
+
+	*out = NULL;
+	if (!pin)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "the master key's token needs the user PIN: pin-source=file:F in "
+				    "the URI, or PKCS11_PIN");
+	if (uri->type != PPML_PKCS11_TYPE_ANY)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "the master key URI must not have type= (it names a secret key)");
+	if (!(k = calloc(1, sizeof(*k))))
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	if ((st = open_session(k, module_path, uri, pin, pin_len, 0, err)) != PPML_OK ||
+	    (st = find_aes(k, uri, err)) != PPML_OK) {
+		ppml_pkcs11_key_free(k);
+		return st;
+	}
+	*out = k;
+	return PPML_OK;
+}
+
+ppml_status ppml_pkcs11_aes_generate(const char *module_path, const struct ppml_pkcs11_uri *uri,
+				     const char *pin, size_t pin_len, struct ppml_err *err)
+{
+	struct ppml_pkcs11_key *k = NULL;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ULONG len = 32;
+	CK_MECHANISM mech = {CKM_AES_KEY_GEN, NULL, 0};
+	CK_ATTRIBUTE t[12];
+	CK_ULONG nt = 0, found = 0;
+	CK_OBJECT_HANDLE h[2], key = 0;
+	char what[PPML_PKCS11_MAX_LABEL + 2 * PPML_PKCS11_MAX_ID + 64];
+	ppml_status st;
+	CK_RV rv;
+
+	if (!uri->object && !uri->id)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "the PKCS#11 URI for a new master key needs object= (a label) "
+				    "and/or id=");
+	if (uri->type != PPML_PKCS11_TYPE_ANY)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "the master key URI must not have type= (it names a secret key)");
+	if (!pin)
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "generating a key in a PKCS#11 token needs the user PIN: "
+				    "pin-source=file:F in the URI, or PKCS11_PIN");
+	if (!(k = calloc(1, sizeof(*k))))
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	if ((st = open_session(k, module_path, uri, pin, pin_len, 1, err)) != PPML_OK ||
+	    (st = find_objects(k, uri, CKO_SECRET_KEY, h, &found, err)) != PPML_OK)
+		goto out;
+	describe_uri(uri, what, sizeof(what));
+	if (found) {
+		st = ppml_err_set(err, PPML_E_EXISTS,
+				  "a secret key with %s already exists in token '%s'", what,
+				  k->token_label);
+		goto out;
+	}
+	t[nt++] = (CK_ATTRIBUTE){CKA_TOKEN, &yes, sizeof(yes)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_PRIVATE, &yes, sizeof(yes)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_SENSITIVE, &yes, sizeof(yes)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_EXTRACTABLE, &no, sizeof(no)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_ENCRYPT, &yes, sizeof(yes)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_DECRYPT, &yes, sizeof(yes)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_WRAP, &no, sizeof(no)};
+	t[nt++] = (CK_ATTRIBUTE){CKA_VALUE_LEN, &len, sizeof(len)};
+	if (uri->object)
+		t[nt++] = (CK_ATTRIBUTE){CKA_LABEL, uri->object, strlen(uri->object)};
+	if (uri->id)
+		t[nt++] = (CK_ATTRIBUTE){CKA_ID, uri->id, uri->id_len};
+	rv = k->f->C_GenerateKey(k->session, &mech, t, nt, &key);
+	if (rv != CKR_OK)
+		st = ck_fail(err, rv, "C_GenerateKey(CKM_AES_KEY_GEN, 256 bits)");
+out:
+	ppml_pkcs11_key_free(k);
+	return st;
+}
+
+static ppml_status gcm_op(struct ppml_pkcs11_key *k, int enc, const uint8_t iv[12],
+			  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+			  uint8_t *out, size_t out_len, struct ppml_err *err)
+{
+	CK_GCM_PARAMS gp = {(CK_BYTE_PTR)iv, 12, 96, (CK_BYTE_PTR)aad, (CK_ULONG)aad_len, 128};
+	CK_MECHANISM mech = {CKM_AES_GCM, &gp, sizeof(gp)};
+	/* Some modules (SoftHSM2) want room for the whole input when
+	 * decrypting, tag included: decrypt into a scratch buffer. */
+	uint8_t scratch[PPML_PKCS11_MAX_GCM + 16];
+	uint8_t *dst = enc ? out : scratch;
+	CK_ULONG ol = (CK_ULONG)(enc ? out_len : sizeof(scratch));
+	CK_RV rv;
+
+	if (k->cls != CKO_SECRET_KEY)
+		return ppml_err_set(err, PPML_E_INPUT, "the PKCS#11 key is not a secret key");
+	if (in_len > PPML_PKCS11_MAX_GCM + 16 || out_len > PPML_PKCS11_MAX_GCM + 16)
+		return ppml_err_set(err, PPML_E_LIMIT, "PKCS#11 AES-GCM: at most %u bytes",
+				    PPML_PKCS11_MAX_GCM);
+	rv = enc ? k->f->C_EncryptInit(k->session, &mech, k->obj)
+		 : k->f->C_DecryptInit(k->session, &mech, k->obj);
+	if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
+		return ppml_err_set(err, PPML_E_REFUSED,
+				    "the master key in %s may not %s (CKA_%s is false)", k->desc,
+				    enc ? "encrypt" : "decrypt", enc ? "ENCRYPT" : "DECRYPT");
+	if (rv != CKR_OK)
+		return ck_fail(err, rv, enc ? "C_EncryptInit(CKM_AES_GCM)" : "C_DecryptInit(CKM_AES_GCM)");
+	rv = enc ? k->f->C_Encrypt(k->session, (CK_BYTE_PTR)in, (CK_ULONG)in_len, dst, &ol)
+		 : k->f->C_Decrypt(k->session, (CK_BYTE_PTR)in, (CK_ULONG)in_len, dst, &ol);
+	if (!enc && (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_FUNCTION_FAILED ||
+		     rv == CKR_ENCRYPTED_DATA_LEN_RANGE))
+		return ppml_err_set(err, PPML_E_REFUSED,
+				    "AES-GCM tag does not verify under the master key in %s", k->desc);
+	if (rv != CKR_OK)
+		return ck_fail(err, rv, enc ? "C_Encrypt(CKM_AES_GCM)" : "C_Decrypt(CKM_AES_GCM)");
+	if (ol != out_len) {
+		OPENSSL_cleanse(scratch, sizeof(scratch));
+		return ppml_err_set(err, PPML_E_INTERNAL, "PKCS#11 AES-GCM returned %lu bytes, "
+				    "expected %zu", (unsigned long)ol, out_len);
+	}
+	if (!enc) {
+		memcpy(out, scratch, out_len);
+		OPENSSL_cleanse(scratch, sizeof(scratch));
+	}
+	return PPML_OK;
+}
+
+ppml_status ppml_pkcs11_aes_gcm_seal(struct ppml_pkcs11_key *k, const uint8_t iv[12],
+				     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+				     size_t n, uint8_t *out, struct ppml_err *err)
+{
+	return gcm_op(k, 1, iv, aad, aad_len, in, n, out, n + 16, err);
+}
+
+ppml_status ppml_pkcs11_aes_gcm_open(struct ppml_pkcs11_key *k, const uint8_t iv[12],
+				     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+				     size_t n, uint8_t *out, struct ppml_err *err)
+{
+	return gcm_op(k, 0, iv, aad, aad_len, in, n + 16, out, n, err);
 }

@@ -321,3 +321,28 @@ void ppml_pkcs11_pin_free(char *pin, size_t pin_len)
 	OPENSSL_cleanse(pin, pin_len + 1);
 	free(pin);
 }
+
+ppml_status ppml_pkcs11_pin_resolve(const char *pin_file, const struct ppml_pkcs11_uri *uri,
+				    char **pin, size_t *len, struct ppml_err *err)
+{
+	const char *env;
+
+	*pin = NULL;
+	*len = 0;
+	if (pin_file)
+		return ppml_pkcs11_pin_read(pin_file, pin, len, err);
+	if (uri->pin_source)
+		return ppml_pkcs11_pin_read(uri->pin_source, pin, len, err);
+	env = getenv("PKCS11_PIN");
+	if (!env || !*env)
+		return PPML_OK;
+	*len = strnlen(env, PPML_PKCS11_MAX_PIN + 1);
+	if (*len > PPML_PKCS11_MAX_PIN)
+		return ppml_err_set(err, PPML_E_LIMIT, "PKCS11_PIN is longer than %u bytes",
+				    PPML_PKCS11_MAX_PIN);
+	*pin = malloc(*len + 1);
+	if (!*pin)
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	memcpy(*pin, env, *len + 1);
+	return PPML_OK;
+}

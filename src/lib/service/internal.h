@@ -16,6 +16,7 @@
 #include "ppml/http.h"
 #include "ppml/jwt.h"
 #include "ppml/pccs.h"
+#include "ppml/pkcs11.h"
 #include "ppml/policy.h"
 #include "ppml/serve.h"
 #include "ppml/store.h"
@@ -37,6 +38,8 @@ struct ppml_service {
 	char tok_kid[PPML_JWT_KID_MAX + 1], sim_kid[PPML_JWT_KID_MAX + 1];
 	uint8_t nonce_key[32];
 	uint8_t master_key[32];            /* wraps primary keys (master.key, 0600) */
+	struct ppml_pkcs11_key *master_hsm; /* or an AES-256 key in a token (master.uri) */
+	pthread_mutex_t master_lock;       /* one PKCS#11 session: one operation at a time */
 	struct ppml_store *store;
 	struct ppml_dcap_verifier *verifier;
 	struct ppml_pccs_client *pccs;
@@ -55,6 +58,11 @@ struct ppml_service {
 	atomic_ulong hist_sum_us;
 };
 
+
+/* The master key in a token (keys.c): opened, or with create generated
+ * when the URI names no key yet, then self-tested. */
+ppml_status svc_master_open_hsm(const char *uri, bool create, struct ppml_pkcs11_key **out,
+				struct ppml_err *err);
 
 /* Helpers (server.c). */
 int64_t svc_now(void);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The key service of `ppml serve`: a master key (master.key, 0600) wraps
+ * The key service of `ppml serve`: a master key (master.key, 0600, or an
+ * AES-256 key inside a PKCS#11 token named by master.uri) wraps
  * versioned primary keys kept in the database; primary keys wrap data keys;
  * data keys are released only to an attested enclave, HPKE-sealed to a
  * fresh key it put in its quote.  Key bytes never reach the database in
@@ -23,15 +24,105 @@
 
 #define WRAP_LEN (12 + 32 + 16) /* a wrapped primary key: nonce | ct | tag */
 
-ppml_status svc_keys_init(struct ppml_service *s, struct ppml_err *err)
+/* A seal and an open of a test value: a master key that cannot do both is
+ * refused at start, not at the first request. */
+static ppml_status hsm_self_test(struct ppml_pkcs11_key *k, struct ppml_err *err)
+{
+	static const uint8_t aad[] = "ppml-master-self-test";
+	uint8_t iv[12], pt[32] = {0}, ct[48], back[32];
+	ppml_status rc;
+	if (RAND_bytes(iv, sizeof(iv)) != 1 || RAND_bytes(pt, sizeof(pt)) != 1)
+		return ppml_err_set(err, PPML_E_CRYPTO, "no randomness");
+	if ((rc = ppml_pkcs11_aes_gcm_seal(k, iv, aad, sizeof(aad), pt, 32, ct, err)) != PPML_OK ||
+	    (rc = ppml_pkcs11_aes_gcm_open(k, iv, aad, sizeof(aad), ct, 32, back, err)) != PPML_OK)
+		return rc;
+	rc = CRYPTO_memcmp(pt, back, 32) == 0
+		     ? PPML_OK
+		     : ppml_err_set(err, PPML_E_CRYPTO, "the master key in %s fails its self-test",
+				    ppml_pkcs11_key_describe(k));
+	OPENSSL_cleanse(back, sizeof(back));
+	return rc;
+}
+
+ppml_status svc_master_open_hsm(const char *uri_text, bool create, struct ppml_pkcs11_key **out,
+				struct ppml_err *err)
+{
+	struct ppml_pkcs11_uri *uri = NULL;
+	char *pin = NULL;
+	size_t pl = 0;
+	ppml_status rc;
+	*out = NULL;
+	if ((rc = ppml_pkcs11_uri_parse(uri_text, strlen(uri_text), &uri, err)) != PPML_OK)
+		return rc;
+	if ((rc = ppml_pkcs11_pin_resolve(NULL, uri, &pin, &pl, err)) != PPML_OK)
+		goto out;
+	rc = ppml_pkcs11_aes_open(NULL, uri, pin, pl, out, err);
+	if (rc == PPML_E_NOTFOUND && create && strstr(err->msg, "object not found")) {
+		if ((rc = ppml_pkcs11_aes_generate(NULL, uri, pin, pl, err)) == PPML_OK)
+			rc = ppml_pkcs11_aes_open(NULL, uri, pin, pl, out, err);
+	}
+	if (rc == PPML_OK && (rc = hsm_self_test(*out, err)) != PPML_OK) {
+		ppml_pkcs11_key_free(*out);
+		*out = NULL;
+	}
+out:
+	ppml_pkcs11_pin_free(pin, pl);
+	ppml_pkcs11_uri_free(uri);
+	return rc;
+}
+
+/* STATE/master.uri: the URI of a master key in a token (one line, no secret). */
+static ppml_status read_master_uri(const char *state_dir, char **out, struct ppml_err *err)
 {
 	char p[4200];
+	uint8_t *b = NULL;
+	size_t n = 0;
+	*out = NULL;
+	int k = snprintf(p, sizeof(p), "%s/master.uri", state_dir);
+	if (k < 0 || (size_t)k >= sizeof(p))
+		return ppml_err_set(err, PPML_E_INPUT, "state dir path too long");
+	ppml_status rc = ppml_file_read(p, PPML_PKCS11_MAX_URI + 2, &b, &n, err);
+	if (rc == PPML_E_NOTFOUND)
+		return PPML_OK;
+	if (rc != PPML_OK)
+		return rc;
+	while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+		n--;
+	if (!n || memchr(b, 0, n) || memchr(b, '\n', n)) {
+		free(b);
+		return ppml_err_set(err, PPML_E_INPUT, "%s: expected one pkcs11: URI line", p);
+	}
+	b[n] = 0;
+	*out = (char *)b;
+	return PPML_OK;
+}
+
+ppml_status svc_keys_init(struct ppml_service *s, struct ppml_err *err)
+{
+	char p[4200], *file_uri = NULL;
 	uint8_t *k = NULL;
 	size_t kl = 0;
+	ppml_status rc;
+	pthread_mutex_init(&s->master_lock, NULL);
+	if ((rc = read_master_uri(s->c.state_dir, &file_uri, err)) != PPML_OK)
+		return rc;
+	const char *uri = s->c.master_key ? s->c.master_key : file_uri;
+	if (uri) {
+		if (!ppml_pkcs11_is_uri(uri)) {
+			free(file_uri);
+			return ppml_err_set(err, PPML_E_INPUT,
+					    "--master-key: expected a pkcs11: URI naming an AES-256 key");
+		}
+		rc = svc_master_open_hsm(uri, false, &s->master_hsm, err);
+		free(file_uri);
+		if (rc != PPML_OK)
+			ppml_err_prefix(err, "master key: ");
+		return rc;
+	}
 	int n = snprintf(p, sizeof(p), "%s/master.key", s->c.state_dir);
 	if (n < 0 || (size_t)n >= sizeof(p))
 		return ppml_err_set(err, PPML_E_INPUT, "state dir path too long");
-	ppml_status rc = ppml_file_read(p, 64, &k, &kl, err);
+	rc = ppml_file_read(p, 64, &k, &kl, err);
 	if (rc != PPML_OK) {
 		if (rc == PPML_E_NOTFOUND)
 			ppml_err_set(err, rc, "%s: missing: this state directory was made before the "
@@ -52,6 +143,9 @@ ppml_status svc_keys_init(struct ppml_service *s, struct ppml_err *err)
 void svc_keys_cleanup(struct ppml_service *s)
 {
 	OPENSSL_cleanse(s->master_key, sizeof(s->master_key));
+	ppml_pkcs11_key_free(s->master_hsm);
+	s->master_hsm = NULL;
+	pthread_mutex_destroy(&s->master_lock);
 }
 
 static void aad_of(const char *name, uint32_t version, uint8_t *aad, size_t *len)
@@ -88,6 +182,40 @@ static ppml_status unwrap(const uint8_t kek[32], const char *name, uint32_t vers
 	return ppml_aead_open(kek, 32, in, aad, al, in + 12, in_len - 12, key, err);
 }
 
+/* A primary key wrapped by the master key: in software, or inside the token. */
+static ppml_status master_wrap(struct ppml_service *s, const char *name, uint32_t version,
+			       const uint8_t key[32], uint8_t out[WRAP_LEN], struct ppml_err *err)
+{
+	if (!s->master_hsm)
+		return wrap(s->master_key, name, version, key, 32, out, err);
+	uint8_t aad[PPML_POLICY_MAX_NAME + 4];
+	size_t al;
+	if (RAND_bytes(out, 12) != 1)
+		return ppml_err_set(err, PPML_E_CRYPTO, "no randomness");
+	aad_of(name, version, aad, &al);
+	pthread_mutex_lock(&s->master_lock);
+	ppml_status rc = ppml_pkcs11_aes_gcm_seal(s->master_hsm, out, aad, al, key, 32, out + 12, err);
+	pthread_mutex_unlock(&s->master_lock);
+	return rc;
+}
+
+static ppml_status master_unwrap(struct ppml_service *s, const char *name, uint32_t version,
+				 const uint8_t *in, size_t in_len, uint8_t key[32],
+				 struct ppml_err *err)
+{
+	if (!s->master_hsm)
+		return unwrap(s->master_key, name, version, in, in_len, key, err);
+	uint8_t aad[PPML_POLICY_MAX_NAME + 4];
+	size_t al;
+	if (in_len != WRAP_LEN)
+		return ppml_err_set(err, PPML_E_INPUT, "wrapped key has the wrong size");
+	aad_of(name, version, aad, &al);
+	pthread_mutex_lock(&s->master_lock);
+	ppml_status rc = ppml_pkcs11_aes_gcm_open(s->master_hsm, in, aad, al, in + 12, 32, key, err);
+	pthread_mutex_unlock(&s->master_lock);
+	return rc;
+}
+
 /* The primary key of (name, version), unwrapped with the master key. */
 static ppml_status primary(struct ppml_service *s, const char *name, uint32_t version,
 			   uint8_t pk[32], struct ppml_err *err)
@@ -98,7 +226,7 @@ static ppml_status primary(struct ppml_service *s, const char *name, uint32_t ve
 	if (rc == PPML_OK && wl != WRAP_LEN)
 		rc = ppml_err_set(err, PPML_E_INPUT, "key %s v%u: stored key has the wrong size", name,
 				  version);
-	if (rc == PPML_OK && unwrap(s->master_key, name, version, w, wl, pk, err) != PPML_OK)
+	if (rc == PPML_OK && master_unwrap(s, name, version, w, wl, pk, err) != PPML_OK)
 		rc = ppml_err_set(err, PPML_E_INTERNAL,
 				  "key %s v%u does not unwrap with this master key", name, version);
 	free(w);
@@ -196,7 +324,7 @@ void svc_h_key_create(void *ctx, struct ppml_http_req *r, struct ppml_http_resp 
 	snprintf(k.name, sizeof(k.name), "%s", name);
 	snprintf(k.type, sizeof(k.type), "%s", type);
 	snprintf(k.release_policy, sizeof(k.release_policy), "%s", pol);
-	if (RAND_bytes(pk, 32) != 1 || wrap(s->master_key, name, 1, pk, 32, w, &err) != PPML_OK) {
+	if (RAND_bytes(pk, 32) != 1 || master_wrap(s, name, 1, pk, w, &err) != PPML_OK) {
 		ppml_http_error(resp, 500, "internal", "key generation failed");
 		goto out;
 	}
@@ -251,7 +379,7 @@ void svc_h_key_rotate(void *ctx, struct ppml_http_req *r, struct ppml_http_resp 
 		return;
 	}
 	if (RAND_bytes(pk, 32) != 1 ||
-	    wrap(s->master_key, k.name, k.version + 1, pk, 32, w, &err) != PPML_OK ||
+	    master_wrap(s, k.name, k.version + 1, pk, w, &err) != PPML_OK ||
 	    ppml_store_key_add_version(s->store, k.name, k.version, w, sizeof(w), svc_now(), &v,
 				       &err) != PPML_OK) {
 		OPENSSL_cleanse(pk, sizeof(pk));

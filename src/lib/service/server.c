@@ -108,7 +108,7 @@ static ppml_status load_key(const char *dir, const char *name, EVP_PKEY **out, s
 	return PPML_OK;
 }
 
-ppml_status ppml_serve_init(const char *state_dir, const char *db,
+ppml_status ppml_serve_init(const char *state_dir, const char *db, const char *master_key,
 			    char admin_secret[PPML_CREDENTIAL_LEN + 1], struct ppml_err *err)
 {
 	char p[4200], dburl[4300], id[17];
@@ -125,6 +125,19 @@ ppml_status ppml_serve_init(const char *state_dir, const char *db,
 				    "%s already holds a service (token.key exists); use it, or pick "
 				    "another --state-dir",
 				    state_dir);
+	/* A master key in a token is opened (or made) before anything is
+	 * written: a wrong PIN or URI leaves the directory as it was. */
+	if (master_key) {
+		struct ppml_pkcs11_key *k = NULL;
+		if (!ppml_pkcs11_is_uri(master_key))
+			return ppml_err_set(err, PPML_E_INPUT, "--master-key: expected a pkcs11: URI "
+					    "naming an AES-256 key in a token");
+		if ((rc = svc_master_open_hsm(master_key, true, &k, err)) != PPML_OK) {
+			ppml_err_prefix(err, "master key: ");
+			return rc;
+		}
+		ppml_pkcs11_key_free(k);
+	}
 	if ((rc = write_key(state_dir, "token.key", err)) != PPML_OK ||
 	    (rc = write_key(state_dir, "token-sim.key", err)) != PPML_OK)
 		return rc;
@@ -135,13 +148,20 @@ ppml_status ppml_serve_init(const char *state_dir, const char *db,
 		OPENSSL_cleanse(nk, 32);
 		return rc;
 	}
-	/* The master key of the key service: wraps every primary key. */
-	if (RAND_bytes(nk, 32) != 1) {
+	/* The master key of the key service: wraps every primary key.  In a
+	 * token, only its URI is kept here. */
+	if (master_key) {
+		if ((rc = path_of(state_dir, "master.uri", p, sizeof(p), err)) != PPML_OK ||
+		    (rc = ppml_file_write_atomic(p, master_key, strlen(master_key), 0600, 1, err)) !=
+			    PPML_OK) {
+			OPENSSL_cleanse(nk, 32);
+			return rc;
+		}
+	} else if (RAND_bytes(nk, 32) != 1) {
 		OPENSSL_cleanse(nk, 32);
 		return ppml_err_set(err, PPML_E_CRYPTO, "no randomness");
-	}
-	if ((rc = path_of(state_dir, "master.key", p, sizeof(p), err)) != PPML_OK ||
-	    (rc = ppml_file_write_atomic(p, nk, 32, 0600, 1, err)) != PPML_OK) {
+	} else if ((rc = path_of(state_dir, "master.key", p, sizeof(p), err)) != PPML_OK ||
+		   (rc = ppml_file_write_atomic(p, nk, 32, 0600, 1, err)) != PPML_OK) {
 		OPENSSL_cleanse(nk, 32);
 		return rc;
 	}
