@@ -35,7 +35,7 @@ ppml_status ppml_store_open(const char *url, struct ppml_store **out, struct ppm
 		return store_sqlite_open(url + 7, out, err);
 	}
 	if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
-		return ppml_err_set(err, PPML_E_INPUT, "--db: postgresql:// is not available yet");
+		return store_pg_open(url, out, err);
 	/* Only the scheme is named: whatever follows may hold a password. */
 	size_t n = strcspn(url, ":/@?");
 	if (url[n] == ':' && n > 0 && n <= 32)
