@@ -429,6 +429,16 @@ TEST(pg_errors_hide_password)
 			       PPML_E_INPUT &&
 		       !strstr(err.msg, "secret"),
 	       "%s", err.msg);
+	/* An unencoded '/' in the password: libpq would read "pw" as the port
+	 * and "secret@127.0.0.1:1/db" as the database, and name both. */
+	CHECKF(ppml_store_open("postgresql://ppml:pw/secret@127.0.0.1:1/db", &s, &err) ==
+			       PPML_E_INPUT &&
+		       !strstr(err.msg, "pw") && !strstr(err.msg, "secret"),
+	       "%s", err.msg);
+	CHECKF(ppml_store_open("postgresql://ppml:pw-secret@bad%20host:1/db", &s, &err) ==
+			       PPML_E_IO &&
+		       !strstr(err.msg, "pw-secret") && strstr(err.msg, "bad host"),
+	       "%s", err.msg);
 	CHECKF(ppml_store_open("postgresql://127.0.0.1/db?nosuch=1", &s, &err) == PPML_E_INPUT &&
 		       strstr(err.msg, "nosuch"),
 	       "%s", err.msg);

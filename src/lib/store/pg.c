@@ -17,6 +17,7 @@
  * from the parsed fields. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -85,6 +86,7 @@ struct lease {
 };
 
 static const struct ppml_store_ops PG_OPS;
+static void withhold_password(const struct pg_store *s, struct ppml_err *err);
 
 static struct pg_store *pg(struct ppml_store *b)
 {
@@ -130,8 +132,11 @@ static ppml_status reconnect(struct lease *l, struct ppml_err *err)
 	PQfinish(l->c);
 	if (!(l->c = PQconnectdbParams(keys, vals, 1)))
 		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-	if (PQstatus(l->c) != CONNECTION_OK)
-		return dberr(l, NULL, err, "connect");
+	if (PQstatus(l->c) != CONNECTION_OK) {
+		ppml_status rc = dberr(l, NULL, err, "connect");
+		withhold_password(l->s, err);
+		return rc;
+	}
 	PQsetNoticeProcessor(l->c, quiet, NULL);
 	PGresult *r = PQexec(l->c, "SET synchronous_commit TO on");
 	ppml_status rc = PQresultStatus(r) == PGRES_COMMAND_OK
@@ -165,6 +170,16 @@ static void give_back(struct lease *l)
 	l->c = NULL;
 }
 
+/* An idle connection receives nothing unless the server is going away (a
+ * restart sends an error, then closes): input waiting on one means it is
+ * replaced before use, so that a write, which is not retried, does not fail
+ * on it.  One poll, no round trip. */
+static bool idle_and_quiet(PGconn *c)
+{
+	struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+	return p.fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
 /* Lends a connection (waiting at most PPML_STORE_PG_WAIT_S for one), made
  * or remade when it has none or a broken one. */
 static ppml_status lend(struct pg_store *s, struct lease *l, struct ppml_err *err)
@@ -192,7 +207,7 @@ static ppml_status lend(struct pg_store *s, struct lease *l, struct ppml_err *er
 	l->slot = i;
 	l->c = s->conns[i];
 	pthread_mutex_unlock(&s->lock);
-	if (l->c && PQstatus(l->c) == CONNECTION_OK)
+	if (l->c && PQstatus(l->c) == CONNECTION_OK && idle_and_quiet(l->c))
 		return PPML_OK;
 	ppml_status rc = reconnect(l, err);
 	if (rc != PPML_OK)
@@ -236,6 +251,19 @@ static ppml_status begin(struct lease *l, struct ppml_err *err)
 static ppml_status commit(struct lease *l, struct ppml_err *err)
 {
 	return cmd(l, false, "COMMIT", err, "commit");
+}
+
+/* Lists are bounded: the queries ask for one row more than
+ * PPML_STORE_PG_MAX_ROWS, and getting it is an error, not a silent cut. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define LIST_LIMIT " LIMIT " STR(PPML_STORE_PG_MAX_ROWS) " + 1"
+static ppml_status rows_ok(const PGresult *r, struct ppml_err *err, const char *what)
+{
+	return PQntuples(r) > PPML_STORE_PG_MAX_ROWS
+		       ? ppml_err_set(err, PPML_E_LIMIT, "database: more than %d %s",
+				      PPML_STORE_PG_MAX_ROWS, what)
+		       : PPML_OK;
 }
 
 static int64_t i64(const PGresult *r, int row, int col)
@@ -326,16 +354,44 @@ static void pg_close(struct ppml_store *b)
 	free(s);
 }
 
-/* True when the URI holds a password (user:password@ or password=). */
-static bool has_password(const char *url)
+/* True when the URI as typed holds user:password@ (however malformed): a ':'
+ * before the last '@' between the scheme and the query. */
+static bool typed_password(const char *url)
 {
 	const char *a = strstr(url, "://");
 	a = a ? a + 3 : url;
-	size_t auth = strcspn(a, "/?");
-	const char *at = memrchr(a, '@', auth);
-	if (at && memchr(a, ':', (size_t)(at - a)))
-		return true;
-	return strstr(url, "password") != NULL;
+	size_t n = strcspn(a, "?");
+	const char *at = memrchr(a, '@', n);
+	return at && memchr(a, ':', (size_t)(at - a));
+}
+
+/* Whether libpq's parse errors, which quote the URI, may be shown. */
+static bool has_password(const char *url)
+{
+	return typed_password(url) || strstr(url, "password") != NULL;
+}
+
+/* libpq's reading of the password, or NULL (free with PQconninfoFree). */
+static const char *parsed_password(const char *url, PQconninfoOption **opts)
+{
+	*opts = PQconninfoParse(url, NULL);
+	for (PQconninfoOption *p = *opts; p && p->keyword; p++)
+		if (!strcmp(p->keyword, "password") && p->val && *p->val)
+			return p->val;
+	return NULL;
+}
+
+/* libpq's connection messages name the host, port, user and database, never
+ * the password; should one ever quote it all the same, it is withheld. */
+static void withhold_password(const struct pg_store *s, struct ppml_err *err)
+{
+	PQconninfoOption *o = NULL;
+	const char *pw;
+	if (err && (pw = parsed_password(s->url, &o)) && strstr(err->msg, pw))
+		ppml_err_set(err, err->code,
+			     "database: connect: failed (libpq's message quoted the password and "
+			     "is withheld)");
+	PQconninfoFree(o);
 }
 
 /* where = postgresql://USER@HOST:PORT/DBNAME from the parsed URI: never its
@@ -358,9 +414,12 @@ static ppml_status describe(struct pg_store *s, struct ppml_err *err)
 		return rc;
 	}
 	const char *user = "", *host = "", *port = "", *db = "";
+	bool pw = false;
 	for (PQconninfoOption *p = o; p->keyword; p++) {
 		if (!p->val)
 			continue;
+		if (!strcmp(p->keyword, "password") && *p->val)
+			pw = true;
 		if (!strcmp(p->keyword, "user"))
 			user = p->val;
 		else if (!strcmp(p->keyword, "host") || (!*host && !strcmp(p->keyword, "hostaddr")))
@@ -369,6 +428,14 @@ static ppml_status describe(struct pg_store *s, struct ppml_err *err)
 			port = p->val;
 		else if (!strcmp(p->keyword, "dbname"))
 			db = p->val;
+	}
+	/* "user:pa/ss@host": libpq reads host "user", port "pa", database
+	 * "ss@host", and would name them in messages. */
+	if (typed_password(s->url) && !pw) {
+		PQconninfoFree(o);
+		return ppml_err_set(err, PPML_E_INPUT,
+				    "--db: the URI seems to hold a password that libpq does not read "
+				    "as one: percent-encode '/', '?', '@', ':' and '#' in it");
 	}
 	snprintf(s->where, sizeof(s->where), "postgresql://%.64s%s%.128s%s%.16s/%.64s", user,
 		 *user ? "@" : "", host, *port ? ":" : "", port, db);
@@ -555,12 +622,14 @@ static ppml_status pg_policy_list(struct ppml_store *b, struct ppml_policy_rec *
 	PGresult *r = run(&l, true,
 			  "SELECT name, version, body, sha256, created_at FROM policies p WHERE "
 			  "version = (SELECT MAX(version) FROM policies p2 WHERE p2.name = p.name) "
-			  "AND NOT deleted ORDER BY name COLLATE \"C\"",
+			  "AND NOT deleted ORDER BY name COLLATE \"C\"" LIST_LIMIT,
 			  0, NULL, NULL, NULL);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = dberr(&l, r, err, "policy list");
 		goto out;
 	}
+	if ((rc = rows_ok(r, err, "policies")) != PPML_OK)
+		goto out;
 	int rows = PQntuples(r);
 	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out)))) {
 		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
@@ -576,6 +645,13 @@ static ppml_status pg_policy_list(struct ppml_store *b, struct ppml_policy_rec *
 out:
 	PQclear(r);
 	give_back(&l);
+	if (rc != PPML_OK) {
+		for (size_t i = 0; i < *n; i++)
+			ppml_policy_rec_cleanup(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -905,12 +981,14 @@ static ppml_status pg_key_list(struct ppml_store *b, struct ppml_key_rec **out, 
 		return rc;
 	PGresult *r = run(&l, true,
 			  "SELECT name, type, state, release_policy, version, created_at FROM keys "
-			  "ORDER BY name COLLATE \"C\"",
+			  "ORDER BY name COLLATE \"C\"" LIST_LIMIT,
 			  0, NULL, NULL, NULL);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = dberr(&l, r, err, "key list");
 		goto out;
 	}
+	if ((rc = rows_ok(r, err, "keys")) != PPML_OK)
+		goto out;
 	int rows = PQntuples(r);
 	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out)))) {
 		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
@@ -1088,11 +1166,11 @@ static ppml_status pg_checkpoints(struct ppml_store *b, json_t **out, struct ppm
 	}
 	PGresult *r = run(&l, true,
 			  "SELECT seq, encode(hash, 'hex'), time, kid, signature FROM checkpoints "
-			  "ORDER BY id",
+			  "ORDER BY id" LIST_LIMIT,
 			  0, NULL, NULL, NULL);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = dberr(&l, r, err, "checkpoints");
-	} else {
+	} else if ((rc = rows_ok(r, err, "checkpoints")) == PPML_OK) {
 		for (int i = 0; i < PQntuples(r); i++) {
 			uint8_t h[32];
 			bool okh = hex_col(r, i, 1, h, 32);
