@@ -171,6 +171,7 @@ SVC_PIDS=""
 stop_services() { for p in $SVC_PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; SVC_PIDS=""; }
 
 # serve NAME ARGS...: starts ppml serve in the background; sets URL_<NAME>.
+# Its database is that of the state dir $S, or of $DB_DIR when set (db_args).
 serve() {
 	local name=$1; shift
 	local extra=()
@@ -178,7 +179,7 @@ serve() {
 	case " $* " in *" --metrics-listen "*) ;; *) extra+=(--metrics-listen off) ;; esac
 	case " $* " in *" --tls-cert "*) ;; *) extra+=(--insecure-http) ;; esac
 	# shellcheck disable=SC2046 # db_args prints "--db URL" or nothing
-	"$PPML" serve --state-dir "$S" $(db_args "$S") --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
+	"$PPML" serve --state-dir "$S" $(db_args "${DB_DIR:-$S}") --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
 		2>>"$TMP/$name.log" &
 	local pid=$!
 	SVC_PIDS="$SVC_PIDS $pid"

@@ -237,6 +237,17 @@ static void pg_quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
+static bool pg_exec_quiet(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_base);
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
 static bool pg_exec(const char *sql)
 {
 	PGconn *c = PQconnectdb(pg_base);
@@ -409,6 +420,47 @@ TEST(pg_migrations)
 	pg_drop();
 }
 
+/* The server restarted (here: every backend of this store terminated)
+ * while the pool idled: the next calls, writes first (never retried), get
+ * new connections instead of failing on the dead ones. */
+TEST(pg_reconnect)
+{
+	struct ppml_store *s = NULL;
+	struct ppml_err err = {0};
+	uint8_t nonce[32] = {7}, h[32];
+	uint64_t seq = 0;
+	bool first = false;
+	char sql[256];
+	if (!pg_base)
+		SKIP_TEST("PPML_TEST_PG_URL is not set");
+	REQUIRE(pg_fresh("reconnect"));
+	REQUIRE(ppml_store_open(url, &s, &err) == PPML_OK);
+	CHECK(ppml_store_nonce_consume(s, nonce, 2000, 1000, &first, &err) == PPML_OK && first);
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+		 "'ppml-serve' AND datname = current_database()");
+	REQUIRE(pg_exec(sql));
+	/* pg_terminate_backend only signals: wait for the backends to be gone. */
+	snprintf(sql, sizeof(sql),
+		 "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = "
+		 "'ppml-serve' AND datname = current_database()) THEN RAISE 'still there'; END "
+		 "IF; END $$");
+	bool gone = false;
+	for (int i = 0; i < 100 && !(gone = pg_exec_quiet(sql)); i++)
+		usleep(20000);
+	REQUIRE(gone);
+	nonce[0] = 8;
+	CHECKF(ppml_store_nonce_consume(s, nonce, 2000, 1000, &first, &err) == PPML_OK && first,
+	       "%s", err.msg);
+	json_t *b = json_pack("{s:i}", "i", 1);
+	CHECKF(ppml_store_audit_append(s, "verdict", b, 1000, &seq, h, &err) == PPML_OK && seq == 1,
+	       "%s", err.msg);
+	json_decref(b);
+	CHECK(ppml_store_ping(s));
+	ppml_store_close(s);
+	pg_drop();
+}
+
 /* Without a server: a refused connection names the host, never the password;
  * so does a URI that does not parse. */
 TEST(pg_errors_hide_password)
@@ -466,6 +518,7 @@ int main(void)
 	RUN(pg_audit_chain);
 	RUN(pg_two_replicas);
 	RUN(pg_migrations);
+	RUN(pg_reconnect);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
