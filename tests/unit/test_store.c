@@ -376,6 +376,28 @@ TEST(pg_two_replicas)
 	pg_drop();
 }
 
+/* Replica B's clock runs behind replica A's: A purges expired nonces by
+ * its clock, and B, for which the nonce has not expired yet, must still
+ * find it consumed. */
+TEST(pg_nonce_purge_skew)
+{
+	struct ppml_store *a = NULL, *b = NULL;
+	struct ppml_err err = {0};
+	uint8_t n1[32] = {1}, n2[32] = {2};
+	bool first = false;
+	if (!pg_base)
+		SKIP_TEST("PPML_TEST_PG_URL is not set");
+	REQUIRE(pg_fresh("skew"));
+	REQUIRE(ppml_store_open(url, &a, &err) == PPML_OK && ppml_store_open(url, &b, &err) == PPML_OK);
+	CHECK(ppml_store_nonce_consume(b, n1, 1000, 990, &first, &err) == PPML_OK && first);
+	/* A, 60 s ahead, purges what expired by its clock. */
+	CHECK(ppml_store_nonce_consume(a, n2, 1400, 1060, &first, &err) == PPML_OK && first);
+	CHECK(ppml_store_nonce_consume(b, n1, 1000, 999, &first, &err) == PPML_OK && !first);
+	ppml_store_close(a);
+	ppml_store_close(b);
+	pg_drop();
+}
+
 static void *open_close(void *arg)
 {
 	struct ppml_store *s = NULL;
@@ -519,6 +541,7 @@ int main(void)
 	RUN(pg_two_replicas);
 	RUN(pg_migrations);
 	RUN(pg_reconnect);
+	RUN(pg_nonce_purge_skew);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

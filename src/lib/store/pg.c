@@ -67,6 +67,10 @@ _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == PPML_STORE_SCHEMA_V
 
 #define SQLSTATE_UNIQUE_VIOLATION "23505"
 
+/* How long a consumed nonce's row outlives its expiry: the clock skew
+ * between replicas that stays safe (see pg_nonce_consume). */
+#define NONCE_PURGE_GRACE_S 600
+
 struct pg_store {
 	struct ppml_store base;
 	char *url;                         /* may hold a password: never in a message */
@@ -759,10 +763,13 @@ static ppml_status pg_nonce_consume(struct ppml_store *b, const uint8_t nonce_sh
 	ppml_status rc = lend(s, &l, err);
 	if (rc != PPML_OK)
 		return rc;
-	snprintf(t, sizeof(t), "%" PRId64, now);
+	snprintf(t, sizeof(t), "%" PRId64, now - NONCE_PURGE_GRACE_S);
 	snprintf(e, sizeof(e), "%" PRId64, expires_at);
 	/* Purging is housekeeping (an expired nonce is refused before it gets
-	 * here): once a second is enough, and a failure is not the caller's. */
+	 * here): once a second is enough, and a failure is not the caller's.
+	 * Each replica judges expiry by its own clock: a row is kept
+	 * NONCE_PURGE_GRACE_S past its expiry, so a replica whose clock is that
+	 * much behind the purging one still finds the nonce consumed. */
 	int64_t last = atomic_load(&s->last_purge);
 	if (last != now && atomic_compare_exchange_strong(&s->last_purge, &last, now)) {
 		const char *pp[] = {t};
