@@ -64,3 +64,14 @@ for _ in $(seq 1 50); do h=$(health); [ "$h" = 200 ] && break; sleep 0.2; done
 st=$(attest); [ "$st" = 200 ] || bad="$bad attest-after($st)"
 "$PPML" audit verify --service "$U" --credential-file "$TMP/admin.cred" >/dev/null 2>"$TMP/err" || bad="$bad audit($(cat "$TMP/err"))"
 if [ -z "$bad" ]; then pass "$t: 200, 503 while stopped, 200 after restart"; else fail $t "$bad"; fi
+
+t=serve_pg_password_not_in_messages
+bad=""
+for db in "postgresql://ppml:pw-secret@127.0.0.1:1/x" "postgresql://ppml:pw/secret@127.0.0.1:$PG_PORT/x" \
+	"postgresql://ppml:pw-secret@127.0.0.1:$PG_PORT/nosuchdb"; do
+	"$PPML" serve --state-dir "$S" --db "$db" --insecure-http --listen 127.0.0.1:0 2>"$TMP/err" >/dev/null; rc=$?
+	{ [ $rc = 3 ] || [ $rc = 2 ]; } && [ -s "$TMP/err" ] && ! grep -q 'secret' "$TMP/err" || bad="$bad serve($rc: $(head -c 200 "$TMP/err"))"
+	"$PPML" serve --init --state-dir "$TMP/st-$RANDOM" --db "$db" 2>"$TMP/err" >/dev/null; rc=$?
+	[ $rc != 0 ] && ! grep -q 'secret' "$TMP/err" || bad="$bad init($rc: $(head -c 200 "$TMP/err"))"
+done
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
