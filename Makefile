@@ -17,7 +17,7 @@ BUILD ?= build/san-$(subst $(comma),-,$(SANITIZER))
 SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-PKGS := libcrypto jansson libcurl libmicrohttpd libarchive sqlite3
+PKGS := libcrypto jansson libcurl libmicrohttpd libarchive sqlite3 libpq
 # Header-only: pkcs11.h from p11-kit; the module is dlopen'ed, p11-kit is not linked.
 HDR_PKGS := p11-kit-1
 # Deferred: evaluated when a recipe runs, after scripts/install-deps.

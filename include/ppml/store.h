@@ -2,11 +2,21 @@
 /*
  * ppml/store.h - the attestation service's durable state.
  *
- * One interface, several backends: "sqlite:PATH" today (WAL, synchronous =
- * FULL: a call that returned PPML_OK is on disk), PostgreSQL later behind
- * the same calls.  Holds versioned policies, credentials (SHA-256 of the
- * secret only), consumed nonces (until they expire), and the hash-chained
- * audit log with its signed checkpoints.  Never holds a secret.
+ * One interface, several backends, chosen by the URL's scheme when the store
+ * is opened (src/lib/store/store.c dispatches every call):
+ *   sqlite:PATH     one process: WAL, synchronous = FULL, so a call that
+ *                   returned PPML_OK is on disk.
+ *   postgresql://... or postgres://... (a libpq connection URI): one database
+ *                   shared by several replicas.  Schema migrations run at open
+ *                   inside a transaction holding an advisory lock (one replica
+ *                   migrates, the others wait); every write is committed, with
+ *                   synchronous_commit on, before PPML_OK; the server decides
+ *                   what must hold across replicas (one consumer per nonce, one
+ *                   linear audit chain).  A password in the URI is never part
+ *                   of a message.
+ * Holds versioned policies, credentials (SHA-256 of the secret only), consumed
+ * nonces (until they expire), the wrapped keys of the key service, and the
+ * hash-chained audit log with its signed checkpoints.  Never holds a secret.
  *
  * Thread-safe: calls may come from any thread.
  */
@@ -25,11 +35,13 @@ struct ppml_store;
 #define PPML_STORE_SCHEMA_VERSION 1
 
 /* Opens (creating and migrating) the store at url.  PPML_E_INPUT for an
- * unknown scheme. */
+ * unknown scheme, PPML_E_LIMIT for a url longer than PPML_STORE_MAX_URL.
+ * Close with ppml_store_close (accepts NULL). */
 ppml_status ppml_store_open(const char *url, struct ppml_store **out,
 			    struct ppml_err *err) PPML_WARN_UNUSED;
 void ppml_store_close(struct ppml_store *s);
-/* True when the store answers (for /healthz). */
+/* True when the store answers a trivial query (GET /healthz): for PostgreSQL
+ * "SELECT 1" on a pooled connection, remade when the server went away. */
 bool ppml_store_ping(struct ppml_store *s);
 
 /* ---- policies: every put is a new version; delete hides the name ---- */

@@ -5,7 +5,7 @@ set -u
 : "${PPML:?run through tests/run-tests}"
 TMP=$(mktemp -d)
 SRV_PID="" SRV_RC="" PORT=""
-trap 'stop_services; stop_server; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+trap 'stop_services; stop_server; stop_pg; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 # start_server ARGS...: starts build/tests/pccs-server (a loopback PCCS) with ARGS,
 # sets SRV_PID and PORT; false when it did not come up.
@@ -66,6 +66,103 @@ copy_vector() {
 }
 
 
+# A throwaway PostgreSQL for the store and service tests (Debian's
+# postgresql package): start_pg NAME initialises a cluster in a temporary
+# directory owned by the user postgres (initdb refuses root; as another user
+# it runs as that user), listening on 127.0.0.1 only, on a free port, with its
+# unix sockets in that directory, and creates the database ppmltest.  Sets
+# PG_URL (postgresql://postgres@127.0.0.1:PORT/ppmltest), PG_PORT, PG_DIR and
+# PG_BIN.  When the binaries are missing it prints SKIP NAME (FAIL under
+# CI=true) and returns 1.  stop_pg stops it (pg_ctl stop -m fast) and removes
+# the directory; the EXIT trap calls it.  pg_down / pg_up stop and restart the
+# same cluster on the same port (a database outage).
+PG_DIR="" PG_PORT="" PG_URL="" PG_BIN="" PG_AS=()
+pg_find_bin() {
+	local d
+	for d in ${PPML_PG_BIN:-} /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/psql" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+pg_ctl_() { "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@"; }
+pg_up() {
+	pg_ctl_ -l "$PG_DIR/server.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" \
+		start >>"$PG_DIR/ctl.log" 2>&1
+}
+pg_down() { pg_ctl_ -w -t 60 -m fast stop >>"$PG_DIR/ctl.log" 2>&1; }
+start_pg() {
+	local name=${1:-postgresql} try
+	if ! PG_BIN=$(pg_find_bin); then
+		if [ "${CI:-}" = true ]; then
+			fail "$name" "PostgreSQL (initdb, pg_ctl, psql) is not installed and CI=true (scripts/install-deps installs it)"
+		else
+			skip "$name" "PostgreSQL is not installed (scripts/install-deps installs it)"
+		fi
+		return 1
+	fi
+	PG_AS=()
+	if [ "$(id -u)" = 0 ]; then
+		if ! id postgres >/dev/null 2>&1 || ! command -v runuser >/dev/null; then
+			fail "$name" "running as root without a user postgres or runuser"
+			return 1
+		fi
+		PG_AS=(runuser -u postgres --)
+	fi
+	PG_DIR=$(mktemp -d /tmp/ppml-pg.XXXXXX) || return 1
+	[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+	chmod 700 "$PG_DIR"
+	if ! "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 \
+		--no-locale --no-sync >"$PG_DIR/initdb.log" 2>&1; then
+		fail "$name" "initdb: $(tail -3 "$PG_DIR/initdb.log" | tr '\n' ' ')"
+		stop_pg
+		return 1
+	fi
+	# A free port, asked of the kernel; another process may take it before
+	# the server binds, hence three tries.
+	for try in 1 2 3; do
+		PG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		pg_up && break
+		PG_PORT=""
+	done
+	if [ -z "$PG_PORT" ]; then
+		fail "$name" "pg_ctl start: $(tail -3 "$PG_DIR/server.log" 2>/dev/null | tr '\n' ' ')"
+		stop_pg
+		return 1
+	fi
+	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/ppmltest"
+	if ! pg_sql "postgresql://postgres@127.0.0.1:$PG_PORT/postgres" "CREATE DATABASE ppmltest" >/dev/null; then
+		fail "$name" "CREATE DATABASE"
+		stop_pg
+		return 1
+	fi
+	export PG_URL
+}
+stop_pg() {
+	[ -n "$PG_DIR" ] || return 0
+	[ -f "$PG_DIR/data/postmaster.pid" ] && pg_down
+	rm -rf "$PG_DIR"
+	PG_DIR="" PG_PORT="" PG_URL=""
+}
+# pg_sql URL SQL: runs SQL, prints the rows unaligned; false on an error.
+pg_sql() { "$PG_BIN/psql" "$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2" 2>>"$TMP/psql.err"; }
+
+# With PPML_TEST_DB set to a PostgreSQL URL (test_serve_pg.sh sets it), the
+# service tests run on PostgreSQL: db_args DIR prints "--db URL" of a database
+# of its own for the state dir DIR (created on first use, so a restart finds
+# its data, as with SQLite in DIR); without it, nothing (sqlite:DIR/ppml.db).
+db_args() {
+	[ -n "${PPML_TEST_DB:-}" ] || return 0
+	local db
+	db=ppml_$(printf '%s' "$1" | sha256sum | cut -c1-16)
+	if ! grep -qx "$db" "$TMP/pg-dbs" 2>/dev/null; then
+		PG_BIN=${PG_BIN:-$(pg_find_bin)}
+		pg_sql "$PPML_TEST_DB" "CREATE DATABASE $db" >/dev/null || { echo "db_args: CREATE DATABASE $db failed" >&2; return 1; }
+		echo "$db" >>"$TMP/pg-dbs"
+	fi
+	echo "--db ${PPML_TEST_DB%/*}/$db"
+}
+
 # ppml serve instances for service tests: serve NAME ARGS... starts one on a
 # loopback port with state in $S (plain HTTP unless --tls-cert, no metrics
 # unless --metrics-listen) and sets URL_NAME and PID_NAME; stop_services
@@ -74,13 +171,15 @@ SVC_PIDS=""
 stop_services() { for p in $SVC_PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; SVC_PIDS=""; }
 
 # serve NAME ARGS...: starts ppml serve in the background; sets URL_<NAME>.
+# Its database is that of the state dir $S, or of $DB_DIR when set (db_args).
 serve() {
 	local name=$1; shift
 	local extra=()
 	rm -f "$TMP/$name.port"
 	case " $* " in *" --metrics-listen "*) ;; *) extra+=(--metrics-listen off) ;; esac
 	case " $* " in *" --tls-cert "*) ;; *) extra+=(--insecure-http) ;; esac
-	"$PPML" serve --state-dir "$S" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
+	# shellcheck disable=SC2046 # db_args prints "--db URL" or nothing
+	"$PPML" serve --state-dir "$S" $(db_args "${DB_DIR:-$S}") --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "${extra[@]}" "$@" \
 		2>>"$TMP/$name.log" &
 	local pid=$!
 	SVC_PIDS="$SVC_PIDS $pid"

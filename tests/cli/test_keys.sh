@@ -41,7 +41,7 @@ trusted_files = ["file:app/main.sh", "file:libpal.so"]
 TOML
 (cd "$A" && "$PPML" keygen -o "$TMP/key.pem" >/dev/null &&
 	"$PPML" sign -m app.manifest -o app.manifest.sgx -s app.sig -k "$TMP/key.pem" -l libpal.so -q >/dev/null &&
-	"$PPML" sim init --dir "$TMP/pki" >/dev/null && "$PPML" serve --init --state-dir "$S" >"$TMP/admin.cred") 2>"$TMP/err" ||
+	"$PPML" sim init --dir "$TMP/pki" >/dev/null && "$PPML" serve --init --state-dir "$S" $(db_args "$S") >"$TMP/admin.cred") 2>"$TMP/err" ||
 	fail keys_setup "$(cat "$TMP/err")"
 MRS=$("$PPML" sigstruct show "$A/app.sig" --json | jq -r .mrsigner)
 serve main --collateral-dir "$TMP/pki/collateral" --sim-root-ca "$TMP/pki/root.pem" || fail keys_setup serve
@@ -194,9 +194,13 @@ mk=$(od -An -tx1 "$S/master.key" | tr -d ' \n')
 dkb=$(curl -s -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d "{\"wrapped\":\"$WDK\"}" "$U/v1/keys/data/unwrap" | jq -r .plaintext)
 dk=$(printf '%s' "$dkb" | base64 -d | od -An -tx1 | tr -d ' \n')
 [ ${#dk} = 64 ] || bad="$bad unwrap"
-for f in "$S/ppml.db" "$S/ppml.db-wal" "$TMP/main.log"; do
+# On PostgreSQL (PPML_TEST_DB), the whole database as pg_dump writes it (bytea in hex).
+if [ -n "${PPML_TEST_DB:-}" ]; then
+	db=$(db_args "$S") && "$(pg_find_bin)/pg_dump" "${db#--db }" >"$TMP/db.dump" 2>/dev/null || bad="$bad pg_dump"
+fi
+for f in "$S/ppml.db" "$S/ppml.db-wal" "$TMP/db.dump" "$TMP/main.log"; do
 	[ -e "$f" ] || continue
-	h=$(od -An -tx1 -v "$f" | tr -d ' \n')
+	h=$( { od -An -tx1 -v "$f"; [ "$f" != "$TMP/db.dump" ] || cat "$f"; } | tr -d ' \n')
 	case $h in *"$mk"*) bad="$bad master-in-$(basename "$f")" ;; esac
 	case $h in *"$dk"*) bad="$bad datakey-in-$(basename "$f")" ;; esac
 done
@@ -204,11 +208,14 @@ done
 grep -q "$dkb" "$TMP/audit.json" && bad="$bad datakey-in-audit"
 # The database alone, with another master key: no key opens.
 kill -TERM "$PID_main"; wait "$PID_main" 2>/dev/null
-sqlite3 "$S/ppml.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1
-mkdir -p "$TMP/thief" && "$PPML" serve --init --state-dir "$TMP/thief" >"$TMP/thief.cred" 2>/dev/null
-cp "$S/ppml.db" "$TMP/thief/ppml.db"
+mkdir -p "$TMP/thief" && "$PPML" serve --init --state-dir "$TMP/thief" $(db_args "$TMP/thief") >"$TMP/thief.cred" 2>/dev/null
+if [ -z "${PPML_TEST_DB:-}" ]; then
+	sqlite3 "$S/ppml.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1
+	cp "$S/ppml.db" "$TMP/thief/ppml.db"
+fi
 S_SAVE=$S; S=$TMP/thief
-serve thief --collateral-dir "$TMP/pki/collateral" || bad="$bad thief-start"
+# On PostgreSQL the thief's service opens the stolen database itself.
+DB_DIR=$S_SAVE serve thief --collateral-dir "$TMP/pki/collateral" || bad="$bad thief-start"
 S=$S_SAVE
 code=$(curl -s -o "$TMP/th.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d "{\"wrapped\":\"$WDK\"}" "$URL_thief/v1/keys/data/unwrap")
 [ "$code" = 500 ] && grep -q 'does not unwrap with this master key' "$TMP/th.json" || bad="$bad thief-unwrapped($code $(cat "$TMP/th.json"))"

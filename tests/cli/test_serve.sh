@@ -28,7 +28,7 @@ check_of() { jq -r ".checks.$1" "$TMP/resp.json"; }
 failed() { jq -r '[.checks | to_entries[] | select(.value == "fail") | .key] | join(",")' "$TMP/resp.json"; }
 
 "$PPML" sim init --dir "$PKI" >/dev/null || fail serve_setup "sim init"
-"$PPML" serve --init --state-dir "$S" >"$TMP/admin.cred" 2>"$TMP/init.err" || fail serve_setup "init: $(cat "$TMP/init.err")"
+"$PPML" serve --init --state-dir "$S" $(db_args "$S") >"$TMP/admin.cred" 2>"$TMP/init.err" || fail serve_setup "init: $(cat "$TMP/init.err")"
 chmod 600 "$TMP/admin.cred"
 serve main --collateral-dir "$PKI/collateral" --sim-root-ca "$PKI/root.pem" --metrics-listen 127.0.0.1:0 || fail serve_setup start
 U=$URL_main
@@ -43,7 +43,7 @@ t=serve_init_files_and_once
 bad=""
 [ "$(stat -c %a "$S/token.key")" = 600 ] && [ "$(stat -c %a "$S/nonce.key")" = 600 ] && [ "$(stat -c %a "$S")" = 700 ] || bad="$bad modes"
 grep -q '^ppml_' "$TMP/admin.cred" && [ "$(wc -l <"$TMP/admin.cred")" = 1 ] || bad="$bad credential"
-"$PPML" serve --init --state-dir "$S" >"$TMP/again" 2>/dev/null; rc=$?
+"$PPML" serve --init --state-dir "$S" $(db_args "$S") >"$TMP/again" 2>/dev/null; rc=$?
 [ $rc = 3 ] && [ ! -s "$TMP/again" ] || bad="$bad second-init($rc)"
 ! grep -rq "$(cat "$TMP/admin.cred")" "$S" || bad="$bad secret-stored"
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
@@ -197,7 +197,7 @@ kids() { curl -s "$1/.well-known/jwks.json" | jq -r '[.keys[].kid] | sort | join
 before=$(kids "$U")
 old=$(curl -s "$U/.well-known/jwks.json" | jq -r '.keys[] | select(.kid | startswith("sim-") | not) | .kid')
 kill -TERM "$PID_main"; wait "$PID_main" 2>/dev/null
-"$PPML" serve --rotate-token-key --state-dir "$S" 2>"$TMP/rot.err" || bad="$bad rotate($(cat "$TMP/rot.err"))"
+"$PPML" serve --rotate-token-key --state-dir "$S" $(db_args "$S") 2>"$TMP/rot.err" || bad="$bad rotate($(cat "$TMP/rot.err"))"
 [ "$(stat -c %a "$S/token.key")" = 600 ] || bad="$bad mode"
 serve main --collateral-dir "$PKI/collateral" --sim-root-ca "$PKI/root.pem" || bad="$bad restart"
 U=$URL_main; A=(--service "$U" --credential-file "$TMP/admin.cred")
@@ -206,7 +206,7 @@ after=$(kids "$U")
 "$PPML" audit verify "${A[@]}" >/dev/null 2>"$TMP/err" || bad="$bad audit($(cat "$TMP/err"))"
 # A second rotation keeping the old key 1 s: it leaves the JWKS, the audit still verifies.
 kill -TERM "$PID_main"; wait "$PID_main" 2>/dev/null
-"$PPML" serve --rotate-token-key --keep 1 --state-dir "$S" 2>/dev/null || bad="$bad rotate2"
+"$PPML" serve --rotate-token-key --keep 1 --state-dir "$S" $(db_args "$S") 2>/dev/null || bad="$bad rotate2"
 sleep 1.2
 serve main --collateral-dir "$PKI/collateral" --sim-root-ca "$PKI/root.pem" || bad="$bad restart2"
 U=$URL_main; A=(--service "$U" --credential-file "$TMP/admin.cred")

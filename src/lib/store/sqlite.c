@@ -8,17 +8,23 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "ppml/hex.h"
+#include "internal.h"
 #include "ppml/store.h"
-#include "ppml/timeutil.h"
 
-struct ppml_store {
+struct sq_store {
+	struct ppml_store base;
 	sqlite3 *db;
 	pthread_mutex_t lock;
 };
+
+static const struct ppml_store_ops SQLITE_OPS;
+
+static struct sq_store *sq(struct ppml_store *b)
+{
+	return (struct sq_store *)b;
+}
 
 static const char *const SCHEMA_V1[] = {
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -41,12 +47,12 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
-static ppml_status dberr(struct ppml_store *s, struct ppml_err *err, const char *what)
+static ppml_status dberr(struct sq_store *s, struct ppml_err *err, const char *what)
 {
 	return ppml_err_set(err, PPML_E_IO, "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static ppml_status exec(struct ppml_store *s, const char *sql, struct ppml_err *err)
+static ppml_status exec(struct sq_store *s, const char *sql, struct ppml_err *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -57,7 +63,7 @@ static ppml_status exec(struct ppml_store *s, const char *sql, struct ppml_err *
 	return PPML_OK;
 }
 
-static ppml_status migrate(struct ppml_store *s, struct ppml_err *err)
+static ppml_status migrate(struct sq_store *s, struct ppml_err *err)
 {
 	ppml_status rc = exec(s, "BEGIN IMMEDIATE", err);
 	for (size_t i = 0; rc == PPML_OK && SCHEMA_V1[i]; i++)
@@ -85,48 +91,9 @@ static ppml_status migrate(struct ppml_store *s, struct ppml_err *err)
 	return rc;
 }
 
-ppml_status ppml_store_open(const char *url, struct ppml_store **out, struct ppml_err *err)
+static void sq_close(struct ppml_store *b)
 {
-	struct ppml_store *s;
-	ppml_status rc;
-
-	*out = NULL;
-	if (strncmp(url, "sqlite:", 7) != 0 || !url[7])
-		return ppml_err_set(err, PPML_E_INPUT,
-				    "--db %s: expected sqlite:PATH (postgresql:// is not available "
-				    "yet)",
-				    url);
-	if (!(s = calloc(1, sizeof(*s))))
-		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-	pthread_mutex_init(&s->lock, NULL);
-	/* The database holds hashes, not secrets; still, only its owner reads it. */
-	mode_t old = umask(077);
-	int r = sqlite3_open_v2(url + 7, &s->db,
-				SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-					SQLITE_OPEN_EXRESCODE,
-				NULL);
-	umask(old);
-	if (r != SQLITE_OK) {
-		rc = ppml_err_set(err, PPML_E_IO, "database %s: %s", url + 7,
-				  s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		ppml_store_close(s);
-		return rc;
-	}
-	sqlite3_busy_timeout(s->db, 10000);
-	if ((rc = exec(s, "PRAGMA journal_mode=WAL", err)) != PPML_OK ||
-	    (rc = exec(s, "PRAGMA synchronous=FULL", err)) != PPML_OK ||
-	    (rc = exec(s, "PRAGMA foreign_keys=ON", err)) != PPML_OK ||
-	    (rc = migrate(s, err)) != PPML_OK) {
-		ppml_err_prefix(err, "%s: ", url + 7);
-		ppml_store_close(s);
-		return rc;
-	}
-	*out = s;
-	return PPML_OK;
-}
-
-void ppml_store_close(struct ppml_store *s)
-{
+	struct sq_store *s = sq(b);
 	if (!s)
 		return;
 	if (s->db)
@@ -135,16 +102,53 @@ void ppml_store_close(struct ppml_store *s)
 	free(s);
 }
 
-bool ppml_store_ping(struct ppml_store *s)
+static bool sq_ping(struct ppml_store *b)
 {
+	struct sq_store *s = sq(b);
 	pthread_mutex_lock(&s->lock);
 	bool ok = exec(s, "SELECT 1", NULL) == PPML_OK;
 	pthread_mutex_unlock(&s->lock);
 	return ok;
 }
 
+ppml_status store_sqlite_open(const char *path, struct ppml_store **out, struct ppml_err *err)
+{
+	struct sq_store *s;
+	ppml_status rc;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	s->base.ops = &SQLITE_OPS;
+	pthread_mutex_init(&s->lock, NULL);
+	/* The database holds hashes, not secrets; still, only its owner reads it. */
+	mode_t old = umask(077);
+	int r = sqlite3_open_v2(path, &s->db,
+				SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+					SQLITE_OPEN_EXRESCODE,
+				NULL);
+	umask(old);
+	if (r != SQLITE_OK) {
+		rc = ppml_err_set(err, PPML_E_IO, "database %s: %s", path,
+				  s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		sq_close(&s->base);
+		return rc;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if ((rc = exec(s, "PRAGMA journal_mode=WAL", err)) != PPML_OK ||
+	    (rc = exec(s, "PRAGMA synchronous=FULL", err)) != PPML_OK ||
+	    (rc = exec(s, "PRAGMA foreign_keys=ON", err)) != PPML_OK ||
+	    (rc = migrate(s, err)) != PPML_OK) {
+		ppml_err_prefix(err, "%s: ", path);
+		sq_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return PPML_OK;
+}
+
 /* Prepares under the lock (the caller holds it). */
-static sqlite3_stmt *prep(struct ppml_store *s, const char *sql)
+static sqlite3_stmt *prep(struct sq_store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -154,18 +158,11 @@ static sqlite3_stmt *prep(struct ppml_store *s, const char *sql)
 
 /* ---- policies ---- */
 
-void ppml_policy_rec_cleanup(struct ppml_policy_rec *r)
+static ppml_status sq_policy_put(struct ppml_store *b, const char *name, const char *body,
+				 const char *sha256, int64_t now, uint32_t *version,
+				 struct ppml_err *err)
 {
-	if (!r)
-		return;
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-ppml_status ppml_store_policy_put(struct ppml_store *s, const char *name, const char *body,
-				  const char *sha256, int64_t now, uint32_t *version,
-				  struct ppml_err *err)
-{
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&s->lock);
@@ -209,9 +206,10 @@ static void row_policy(sqlite3_stmt *st, struct ppml_policy_rec *r)
 	r->created_at = sqlite3_column_int64(st, 4);
 }
 
-ppml_status ppml_store_policy_get(struct ppml_store *s, const char *name, uint32_t version,
-				  struct ppml_policy_rec *out, struct ppml_err *err)
+static ppml_status sq_policy_get(struct ppml_store *b, const char *name, uint32_t version,
+				 struct ppml_policy_rec *out, struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	sqlite3_stmt *st;
 	memset(out, 0, sizeof(*out));
@@ -243,16 +241,17 @@ out:
 	return rc;
 }
 
-ppml_status ppml_store_policy_delete(struct ppml_store *s, const char *name, int64_t now,
-				     struct ppml_err *err)
+static ppml_status sq_policy_delete(struct ppml_store *b, const char *name, int64_t now,
+				    struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	struct ppml_policy_rec r;
 	uint32_t v;
-	ppml_status rc = ppml_store_policy_get(s, name, 0, &r, err);
+	ppml_status rc = sq_policy_get(b, name, 0, &r, err);
 	if (rc != PPML_OK)
 		return rc;
 	/* A tombstone version: the history stays. */
-	rc = ppml_store_policy_put(s, name, r.body, r.sha256, now, &v, err);
+	rc = sq_policy_put(b, name, r.body, r.sha256, now, &v, err);
 	ppml_policy_rec_cleanup(&r);
 	if (rc != PPML_OK)
 		return rc;
@@ -266,9 +265,10 @@ ppml_status ppml_store_policy_delete(struct ppml_store *s, const char *name, int
 	return rc;
 }
 
-ppml_status ppml_store_policy_list(struct ppml_store *s, struct ppml_policy_rec **out, size_t *n,
-				   struct ppml_err *err)
+static ppml_status sq_policy_list(struct ppml_store *b, struct ppml_policy_rec **out, size_t *n,
+				  struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	size_t cap = 0;
 	*out = NULL;
@@ -305,9 +305,10 @@ out:
 
 /* ---- credentials ---- */
 
-ppml_status ppml_store_cred_add(struct ppml_store *s, const char *id, const uint8_t sha256[32],
-				const char *role, int64_t now, struct ppml_err *err)
+static ppml_status sq_cred_add(struct ppml_store *b, const char *id, const uint8_t sha256[32],
+			       const char *role, int64_t now, struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "INSERT INTO credentials (id, sha256, role, created_at) "
@@ -322,9 +323,10 @@ ppml_status ppml_store_cred_add(struct ppml_store *s, const char *id, const uint
 	return rc;
 }
 
-ppml_status ppml_store_cred_get(struct ppml_store *s, const char *id, uint8_t sha256[32],
-				char role[160], struct ppml_err *err)
+static ppml_status sq_cred_get(struct ppml_store *b, const char *id, uint8_t sha256[32],
+			       char role[160], struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "SELECT sha256, role FROM credentials WHERE id = ? AND "
@@ -349,9 +351,10 @@ out:
 	return rc;
 }
 
-ppml_status ppml_store_cred_revoke(struct ppml_store *s, const char *id, int64_t now,
-				   struct ppml_err *err)
+static ppml_status sq_cred_revoke(struct ppml_store *b, const char *id, int64_t now,
+				  struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "UPDATE credentials SET revoked_at = ? WHERE id = ? AND "
@@ -368,9 +371,10 @@ ppml_status ppml_store_cred_revoke(struct ppml_store *s, const char *id, int64_t
 	return rc;
 }
 
-ppml_status ppml_store_cred_count(struct ppml_store *s, const char *role, size_t *n,
-				  struct ppml_err *err)
+static ppml_status sq_cred_count(struct ppml_store *b, const char *role, size_t *n,
+				 struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "SELECT COUNT(*) FROM credentials WHERE role = ? AND "
@@ -387,10 +391,11 @@ ppml_status ppml_store_cred_count(struct ppml_store *s, const char *role, size_t
 
 /* ---- nonces ---- */
 
-ppml_status ppml_store_nonce_consume(struct ppml_store *s, const uint8_t nonce_sha256[32],
-				     int64_t expires_at, int64_t now, bool *first,
-				     struct ppml_err *err)
+static ppml_status sq_nonce_consume(struct ppml_store *b, const uint8_t nonce_sha256[32],
+				    int64_t expires_at, int64_t now, bool *first,
+				    struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *del = prep(s, "DELETE FROM nonces WHERE expires_at < ?");
@@ -412,10 +417,11 @@ ppml_status ppml_store_nonce_consume(struct ppml_store *s, const uint8_t nonce_s
 
 /* ---- keys ---- */
 
-ppml_status ppml_store_key_create(struct ppml_store *s, const struct ppml_key_rec *k,
-				  const uint8_t *wrapped, size_t wrapped_len, int64_t now,
-				  struct ppml_err *err)
+static ppml_status sq_key_create(struct ppml_store *b, const struct ppml_key_rec *k,
+				 const uint8_t *wrapped, size_t wrapped_len, int64_t now,
+				 struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&s->lock);
@@ -469,9 +475,10 @@ static void row_key(sqlite3_stmt *st, struct ppml_key_rec *k)
 	k->created_at = sqlite3_column_int64(st, 5);
 }
 
-ppml_status ppml_store_key_get(struct ppml_store *s, const char *name, struct ppml_key_rec *out,
-			       struct ppml_err *err)
+static ppml_status sq_key_get(struct ppml_store *b, const char *name, struct ppml_key_rec *out,
+			      struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "SELECT name, type, state, release_policy, version, created_at "
@@ -492,9 +499,10 @@ ppml_status ppml_store_key_get(struct ppml_store *s, const char *name, struct pp
 	return rc;
 }
 
-ppml_status ppml_store_key_version(struct ppml_store *s, const char *name, uint32_t version,
-				   uint8_t **wrapped, size_t *wrapped_len, struct ppml_err *err)
+static ppml_status sq_key_version(struct ppml_store *b, const char *name, uint32_t version,
+				  uint8_t **wrapped, size_t *wrapped_len, struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	*wrapped = NULL;
 	pthread_mutex_lock(&s->lock);
@@ -523,11 +531,12 @@ ppml_status ppml_store_key_version(struct ppml_store *s, const char *name, uint3
 	return rc;
 }
 
-ppml_status ppml_store_key_add_version(struct ppml_store *s, const char *name,
-				       uint32_t expected_version, const uint8_t *wrapped,
-				       size_t wrapped_len, int64_t now, uint32_t *version,
-				       struct ppml_err *err)
+static ppml_status sq_key_add_version(struct ppml_store *b, const char *name,
+				      uint32_t expected_version, const uint8_t *wrapped,
+				      size_t wrapped_len, int64_t now, uint32_t *version,
+				      struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&s->lock);
@@ -567,9 +576,10 @@ out:
 	return rc;
 }
 
-ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, const char *state,
-				     struct ppml_err *err)
+static ppml_status sq_key_set_state(struct ppml_store *b, const char *name, const char *state,
+				    struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "UPDATE keys SET state = ? WHERE name = ?");
@@ -584,9 +594,10 @@ ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, con
 	return rc;
 }
 
-ppml_status ppml_store_key_list(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
-				struct ppml_err *err)
+static ppml_status sq_key_list(struct ppml_store *b, struct ppml_key_rec **out, size_t *n,
+			       struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	size_t cap = 0;
 	*out = NULL;
@@ -617,18 +628,7 @@ out:
 
 /* ---- audit ---- */
 
-char *ppml_audit_canonical(uint64_t seq, int64_t time, const char *kind, const json_t *body)
-{
-	char ts[PPML_TIME_RFC3339_LEN];
-	ppml_time_format(time, ts);
-	json_t *e = json_pack("{s:I, s:s, s:s, s:O}", "seq", (json_int_t)seq, "time", ts, "kind",
-			      kind, "body", (json_t *)body);
-	char *s = e ? json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(e);
-	return s;
-}
-
-static bool head_locked(struct ppml_store *s, uint64_t *seq, uint8_t hash[32])
+static bool head_locked(struct sq_store *s, uint64_t *seq, uint8_t hash[32])
 {
 	sqlite3_stmt *st = prep(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
 	bool ok = st != NULL;
@@ -647,14 +647,15 @@ static bool head_locked(struct ppml_store *s, uint64_t *seq, uint8_t hash[32])
 	return ok;
 }
 
-ppml_status ppml_store_audit_append(struct ppml_store *s, const char *kind, const json_t *body,
-				    int64_t now, uint64_t *seq, uint8_t hash[32],
-				    struct ppml_err *err)
+static ppml_status sq_audit_append(struct ppml_store *b, const char *kind, const json_t *body,
+				   int64_t now, uint64_t *seq, uint8_t hash[32],
+				   struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc;
 	uint8_t prev[32];
 	uint64_t last;
-	char *canon = NULL, *bodys = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	char *bodys = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	sqlite3_stmt *st = NULL;
 
 	if (!bodys)
@@ -667,16 +668,8 @@ ppml_status ppml_store_audit_append(struct ppml_store *s, const char *kind, cons
 		goto rollback;
 	}
 	*seq = last + 1;
-	if (!(canon = ppml_audit_canonical(*seq, now, kind, body))) {
-		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	if ((rc = store_audit_hash(prev, *seq, now, kind, body, hash, err)) != PPML_OK)
 		goto rollback;
-	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	EVP_DigestUpdate(md, prev, 32);
-	EVP_DigestUpdate(md, canon, strlen(canon));
-	EVP_DigestFinal_ex(md, hash, NULL);
-	EVP_MD_CTX_free(md);
 	st = prep(s, "INSERT INTO audit (seq, time, kind, body, prev_hash, hash) VALUES "
 		     "(?, ?, ?, ?, ?, ?)");
 	if (!st || sqlite3_bind_int64(st, 1, (sqlite3_int64)*seq) != SQLITE_OK ||
@@ -697,14 +690,14 @@ rollback:
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
-	free(canon);
 	free(bodys);
 	return rc;
 }
 
-ppml_status ppml_store_audit_head(struct ppml_store *s, uint64_t *seq, uint8_t hash[32],
-				  struct ppml_err *err)
+static ppml_status sq_audit_head(struct ppml_store *b, uint64_t *seq, uint8_t hash[32],
+				 struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	pthread_mutex_lock(&s->lock);
 	bool ok = head_locked(s, seq, hash);
 	ppml_status rc = ok ? PPML_OK : dberr(s, err, "audit head");
@@ -712,24 +705,10 @@ ppml_status ppml_store_audit_head(struct ppml_store *s, uint64_t *seq, uint8_t h
 	return rc;
 }
 
-static json_t *hexj(const void *p, int n)
+static ppml_status sq_audit_read(struct ppml_store *b, uint64_t from, size_t max, json_t **out,
+				 struct ppml_err *err)
 {
-	char h[65];
-	if (n != 32)
-		return json_null();
-	ppml_hex_encode(p, 32, h);
-	return json_string(h);
-}
-
-static json_t *timej(int64_t t)
-{
-	char ts[PPML_TIME_RFC3339_LEN];
-	return ppml_time_format(t, ts) ? json_string(ts) : json_null();
-}
-
-ppml_status ppml_store_audit_read(struct ppml_store *s, uint64_t from, size_t max, json_t **out,
-				  struct ppml_err *err)
-{
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	json_t *a = json_array();
 	*out = NULL;
@@ -743,16 +722,13 @@ ppml_status ppml_store_audit_read(struct ppml_store *s, uint64_t from, size_t ma
 	}
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *body = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-		json_array_append_new(
-			a, json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "seq",
-				     (json_int_t)sqlite3_column_int64(st, 0), "time",
-				     timej(sqlite3_column_int64(st, 1)), "kind",
-				     (const char *)sqlite3_column_text(st, 2), "body",
-				     body ? body : json_null(), "prev_hash",
-				     hexj(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4)),
-				     "hash",
-				     hexj(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5))));
+		json_t *e = store_audit_entry_json(
+			(uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3), sqlite3_column_blob(st, 4),
+			(size_t)sqlite3_column_bytes(st, 4), sqlite3_column_blob(st, 5),
+			(size_t)sqlite3_column_bytes(st, 5));
+		json_array_append_new(a, e);
 	}
 	if (r != SQLITE_DONE)
 		rc = dberr(s, err, "audit read");
@@ -766,10 +742,11 @@ out:
 	return rc;
 }
 
-ppml_status ppml_store_checkpoint_add(struct ppml_store *s, uint64_t seq, const uint8_t hash[32],
-				      int64_t now, const char *kid, const char *signature,
-				      struct ppml_err *err)
+static ppml_status sq_checkpoint_add(struct ppml_store *b, uint64_t seq, const uint8_t hash[32],
+				     int64_t now, const char *kid, const char *signature,
+				     struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = prep(s, "INSERT INTO checkpoints (seq, hash, time, kid, signature) "
@@ -786,8 +763,9 @@ ppml_status ppml_store_checkpoint_add(struct ppml_store *s, uint64_t seq, const 
 	return rc;
 }
 
-ppml_status ppml_store_checkpoints(struct ppml_store *s, json_t **out, struct ppml_err *err)
+static ppml_status sq_checkpoints(struct ppml_store *b, json_t **out, struct ppml_err *err)
 {
+	struct sq_store *s = sq(b);
 	ppml_status rc = PPML_OK;
 	json_t *a = json_array();
 	pthread_mutex_lock(&s->lock);
@@ -796,12 +774,12 @@ ppml_status ppml_store_checkpoints(struct ppml_store *s, json_t **out, struct pp
 	int r = SQLITE_ERROR;
 	while (st && (r = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(
-			a, json_pack("{s:I, s:o, s:o, s:s, s:s}", "seq",
-				     (json_int_t)sqlite3_column_int64(st, 0), "hash",
-				     hexj(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)),
-				     "time", timej(sqlite3_column_int64(st, 2)), "kid",
-				     (const char *)sqlite3_column_text(st, 3), "signature",
-				     (const char *)sqlite3_column_text(st, 4)));
+			a, store_checkpoint_json((uint64_t)sqlite3_column_int64(st, 0),
+						 sqlite3_column_blob(st, 1),
+						 (size_t)sqlite3_column_bytes(st, 1),
+						 sqlite3_column_int64(st, 2),
+						 (const char *)sqlite3_column_text(st, 3),
+						 (const char *)sqlite3_column_text(st, 4)));
 	if (r != SQLITE_DONE)
 		rc = dberr(s, err, "checkpoints");
 	sqlite3_finalize(st);
@@ -812,3 +790,28 @@ ppml_status ppml_store_checkpoints(struct ppml_store *s, json_t **out, struct pp
 		json_decref(a);
 	return rc;
 }
+
+static const struct ppml_store_ops SQLITE_OPS = {
+	.close = sq_close,
+	.ping = sq_ping,
+	.policy_put = sq_policy_put,
+	.policy_get = sq_policy_get,
+	.policy_delete = sq_policy_delete,
+	.policy_list = sq_policy_list,
+	.cred_add = sq_cred_add,
+	.cred_get = sq_cred_get,
+	.cred_revoke = sq_cred_revoke,
+	.cred_count = sq_cred_count,
+	.nonce_consume = sq_nonce_consume,
+	.key_create = sq_key_create,
+	.key_get = sq_key_get,
+	.key_version = sq_key_version,
+	.key_add_version = sq_key_add_version,
+	.key_set_state = sq_key_set_state,
+	.key_list = sq_key_list,
+	.audit_append = sq_audit_append,
+	.audit_head = sq_audit_head,
+	.audit_read = sq_audit_read,
+	.checkpoint_add = sq_checkpoint_add,
+	.checkpoints = sq_checkpoints,
+};
