@@ -123,6 +123,14 @@ ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, con
 				     struct ppml_err *err) PPML_WARN_UNUSED;
 ppml_status ppml_store_key_list(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
 				struct ppml_err *err) PPML_WARN_UNUSED;
+/* Destroys NAME, in one transaction: its state becomes "destroyed" (for
+ * good) and every wrapped version is deleted, so no data key made under it
+ * unwraps again.  SQLite overwrites the deleted rows (secure_delete) and
+ * checkpoints the WAL; PostgreSQL keeps dead rows until VACUUM reuses them,
+ * still wrapped by the master key.  PPML_E_NOTFOUND when there is no such
+ * key, PPML_E_EXISTS when it is already destroyed. */
+ppml_status ppml_store_key_destroy(struct ppml_store *s, const char *name,
+				   struct ppml_err *err) PPML_WARN_UNUSED;
 
 /* ---- the audit log ---- */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ppml key create|list|rotate|disable: keys of the key service. */
+/* ppml key create|list|rotate|disable|destroy|datakey: keys of the key service. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,8 @@
 
 const char cmd_key_usage[] =
 	"usage: ppml key create NAME --type aes-256-gcm|gramine-pf --release-policy POLICY\n"
-	"       ppml key list | rotate NAME | disable NAME | datakey NAME --out FILE.pwk\n"
+	"       ppml key list | rotate NAME | disable NAME | destroy NAME --yes\n"
+	"       ppml key datakey NAME --out FILE.pwk\n"
 	"                 --service URL --credential-file F [--cacert F] [--json]\n"
 	"\n"
 	"Keys of the key service in `ppml serve` (admin credential).  A key is a\n"
@@ -23,7 +24,9 @@ const char cmd_key_usage[] =
 	"keys (`ppml encrypt`), which the service releases only to an enclave whose\n"
 	"quote passes the key's release policy.  gramine-pf keys are 16-byte keys for\n"
 	"Gramine's protected files.  rotate adds a version (old versions still\n"
-	"unwrap); disable stops data keys and releases.  datakey writes a fresh data\n"
+	"unwrap); disable stops data keys and releases.  destroy erases every version\n"
+	"for good: no file encrypted under the key can be decrypted again (--yes says\n"
+	"you mean it).  datakey writes a fresh data\n"
 	"key in wrapped form only (PWK1, mode 0600; role admin or encrypt:NAME): an\n"
 	"enclave given it gets the key by attestation (`ppml encrypt --attested`, `ppml\n"
 	"attest --release-key`); nobody else can open it.\n"
@@ -58,15 +61,18 @@ int cmd_key(int argc, char **argv)
 {
 	struct cli_service svc = {0};
 	const char *name = NULL, *type = NULL, *pol = NULL, *outf = NULL;
-	int json = 0;
+	int json = 0, yes = 0;
 	if (argc < 2)
-		return cli_usage_error("key", "missing subcommand (create, list, rotate, disable)");
+		return cli_usage_error("key", "missing subcommand (create, list, rotate, disable, "
+					      "destroy, datakey)");
 	const char *sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (cli_service_opt(&svc, argc, argv, &i))
 			continue;
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--yes"))
+			yes = 1;
 		else if (!strcmp(argv[i], "--type") && i + 1 < argc)
 			type = argv[++i];
 		else if (!strcmp(argv[i], "--release-policy") && i + 1 < argc)
@@ -107,7 +113,12 @@ int cmd_key(int argc, char **argv)
 			rc = cli_service_call("key", &svc, true, "POST", "/v1/keys", "application/json",
 					      body, strlen(body), &out, NULL);
 			free(body);
-		} else if (!strcmp(sub, "rotate") || !strcmp(sub, "disable")) {
+		} else if (!strcmp(sub, "rotate") || !strcmp(sub, "disable") ||
+			   !strcmp(sub, "destroy")) {
+			if (!strcmp(sub, "destroy") && !yes)
+				return cli_usage_error("key", "destroy erases every version of %s: "
+						       "files encrypted under it can never be "
+						       "decrypted again; add --yes to go ahead", name);
 			snprintf(path, sizeof(path), "/v1/keys/%s/%s", name, sub);
 			rc = cli_service_call("key", &svc, true, "POST", path, "application/json", "{}", 2,
 					      &out, NULL);

@@ -170,6 +170,39 @@ for f in r1 r2; do
 done
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
 
+t=keys_destroy_erases_every_version
+bad=""
+"$PPML" key create doomed --type aes-256-gcm --release-policy release-ok "${C[@]}" 2>/dev/null || bad="$bad create"
+"$PPML" key rotate doomed "${C[@]}" 2>/dev/null || bad="$bad rotate"
+"$PPML" encrypt --key doomed --in "$TMP/data.bin" --out "$TMP/doomed.enc" "${C[@]}" 2>/dev/null || bad="$bad encrypt"
+# The wrapped versions as stored (SQLite), to look for them after.
+wrapped=""
+[ -z "${PPML_TEST_DB:-}" ] && wrapped=$(python3 -c 'import sqlite3,sys
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(" ".join(r[0].hex() for r in c.execute("SELECT wrapped FROM key_versions WHERE name = ?", ("doomed",))))' "$S/ppml.db")
+[ -z "${PPML_TEST_DB:-}" ] && [ "$(echo $wrapped | wc -w)" != 2 ] && bad="$bad stored($wrapped)"
+"$PPML" key destroy doomed "${C[@]}" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--yes" "$TMP/err" || bad="$bad no-yes(rc=$rc)"
+"$PPML" key destroy doomed --yes "${C[@]}" 2>"$TMP/err" && grep -q destroyed "$TMP/err" || bad="$bad destroy($(cat "$TMP/err"))"
+"$PPML" decrypt --in "$TMP/doomed.enc" --out "$TMP/doomed.out" "${C[@]}" 2>"$TMP/err"; rc=$?
+[ $rc -ne 0 ] && [ ! -e "$TMP/doomed.out" ] && grep -q "destroyed" "$TMP/err" || bad="$bad decrypt(rc=$rc $(cat "$TMP/err"))"
+for op in rotate disable destroy; do
+	code=$(curl -s -o "$TMP/d.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d '{}' "$U/v1/keys/doomed/$op")
+	[ "$code" = 410 ] && jq -e '.error.code == "destroyed"' "$TMP/d.json" >/dev/null || bad="$bad $op($code)"
+done
+code=$(curl -s -o "$TMP/d.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$TMP/admin.cred")" -d '{}' "$U/v1/keys/doomed/datakey")
+[ "$code" = 410 ] || bad="$bad datakey($code)"
+"$PPML" key list "${C[@]}" --json | jq -e '.keys[] | select(.name == "doomed" and .state == "destroyed")' >/dev/null || bad="$bad list"
+"$PPML" audit verify "${C[@]}" --save "$TMP/audit-d.json" >/dev/null 2>&1 || bad="$bad audit"
+jq -e '[.. | objects | select(.kind? == "key_destroy" and .body.name == "doomed")] | length == 1' "$TMP/audit-d.json" >/dev/null || bad="$bad audit-entry"
+# SQLite: the erased versions are in neither the database file nor its WAL.
+for f in "$S/ppml.db" "$S/ppml.db-wal"; do
+	[ -n "$wrapped" ] && [ -e "$f" ] || continue
+	h=$(od -An -tx1 -v "$f" | tr -d ' \n')
+	for w in $wrapped; do case $h in *"$w"*) bad="$bad left-in-$(basename "$f")" ;; esac; done
+done
+if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
 t=keys_tampered_files_refused_no_output
 bad=""
 hl=$(( 8 + 1 + 2 + 4 + 4 + 2 + $(od -An -tu1 -j$((8 + 1 + 2 + 4 + 4)) -N2 "$TMP/data.enc" | awk '{print $1 * 256 + $2}') + 7 + 4 ))

@@ -103,6 +103,7 @@ void svc_h_key_create(void *ctx, struct ppml_http_req *r, struct ppml_http_resp 
 void svc_h_key_list(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
 void svc_h_key_rotate(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
 void svc_h_key_disable(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
+void svc_h_key_destroy(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
 void svc_h_key_unwrap(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
 void svc_h_key_datakey(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);
 void svc_h_key_release(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp);

@@ -222,7 +222,15 @@ static ppml_status primary(struct ppml_service *s, const char *name, uint32_t ve
 {
 	uint8_t *w = NULL;
 	size_t wl = 0;
-	ppml_status rc = ppml_store_key_version(s->store, name, version, &w, &wl, err);
+	struct ppml_key_rec k;
+	ppml_status rc = ppml_store_key_get(s->store, name, &k, err);
+	if (rc != PPML_OK)
+		return rc;
+	if (!strcmp(k.state, "destroyed"))
+		return ppml_err_set(err, PPML_E_REFUSED,
+				    "key %s is destroyed: its versions were erased and nothing "
+				    "wrapped under it opens again", name);
+	rc = ppml_store_key_version(s->store, name, version, &w, &wl, err);
 	if (rc == PPML_OK && wl != WRAP_LEN)
 		rc = ppml_err_set(err, PPML_E_INPUT, "key %s v%u: stored key has the wrong size", name,
 				  version);
@@ -378,6 +386,11 @@ void svc_h_key_rotate(void *ctx, struct ppml_http_req *r, struct ppml_http_resp 
 				err.msg);
 		return;
 	}
+	if (!strcmp(k.state, "destroyed")) {
+		ppml_http_error(resp, 410, "destroyed", "key %s is destroyed; create a new key",
+				k.name);
+		return;
+	}
 	if (RAND_bytes(pk, 32) != 1 ||
 	    master_wrap(s, k.name, k.version + 1, pk, w, &err) != PPML_OK ||
 	    ppml_store_key_add_version(s->store, k.name, k.version, w, sizeof(w), svc_now(), &v,
@@ -400,6 +413,12 @@ void svc_h_key_disable(void *ctx, struct ppml_http_req *r, struct ppml_http_resp
 	struct ppml_err err = {0};
 	if (!key_name(r, resp))
 		return;
+	struct ppml_key_rec k;
+	if (ppml_store_key_get(s->store, r->params[0], &k, &err) == PPML_OK &&
+	    !strcmp(k.state, "destroyed")) {
+		ppml_http_error(resp, 410, "destroyed", "key %s is destroyed", k.name);
+		return;
+	}
 	if (ppml_store_key_set_state(s->store, r->params[0], "disabled", &err) != PPML_OK) {
 		ppml_http_error(resp, err.code == PPML_E_NOTFOUND ? 404 : 503,
 				err.code == PPML_E_NOTFOUND ? "not_found" : "unavailable", "%s",
@@ -409,6 +428,28 @@ void svc_h_key_disable(void *ctx, struct ppml_http_req *r, struct ppml_http_resp
 	audited(s, "key_disable",
 		json_pack("{s:s, s:s}", "name", r->params[0], "by", (const char *)r->auth), resp, 200,
 		json_pack("{s:s, s:s}", "name", r->params[0], "state", "disabled"));
+}
+
+void svc_h_key_destroy(void *ctx, struct ppml_http_req *r, struct ppml_http_resp *resp)
+{
+	struct ppml_service *s = ctx;
+	struct ppml_err err = {0};
+	if (!key_name(r, resp))
+		return;
+	if (ppml_store_key_destroy(s->store, r->params[0], &err) != PPML_OK) {
+		ppml_http_error(resp,
+				err.code == PPML_E_NOTFOUND ? 404
+				: err.code == PPML_E_EXISTS ? 410
+							    : 503,
+				err.code == PPML_E_NOTFOUND ? "not_found"
+				: err.code == PPML_E_EXISTS ? "destroyed"
+							    : "unavailable",
+				"%s", err.msg);
+		return;
+	}
+	audited(s, "key_destroy",
+		json_pack("{s:s, s:s}", "name", r->params[0], "by", (const char *)r->auth), resp, 200,
+		json_pack("{s:s, s:s}", "name", r->params[0], "state", "destroyed"));
 }
 
 /* Parses and unwraps a wrapped data key of route key `name`. */
@@ -432,8 +473,14 @@ static bool open_wdk(struct ppml_service *s, const char *name, json_t *o, struct
 		goto out;
 	}
 	if (primary(s, name, w->version, pk, &err) != PPML_OK) {
-		ppml_http_error(resp, err.code == PPML_E_NOTFOUND ? 404 : 500,
-				err.code == PPML_E_NOTFOUND ? "not_found" : "internal", "%s", err.msg);
+		ppml_http_error(resp,
+				err.code == PPML_E_NOTFOUND  ? 404
+				: err.code == PPML_E_REFUSED ? 410
+							     : 500,
+				err.code == PPML_E_NOTFOUND  ? "not_found"
+				: err.code == PPML_E_REFUSED ? "destroyed"
+							     : "internal",
+				"%s", err.msg);
 		goto out;
 	}
 	ok = unwrap(pk, name, w->version, w->sealed, w->sealed_len, dk, &err) == PPML_OK;
@@ -491,7 +538,9 @@ void svc_h_key_datakey(void *ctx, struct ppml_http_req *r, struct ppml_http_resp
 		goto out;
 	}
 	if (strcmp(k.state, "enabled") != 0) {
-		ppml_http_error(resp, 409, "disabled", "key %s is %s", k.name, k.state);
+		bool gone = !strcmp(k.state, "destroyed");
+		ppml_http_error(resp, gone ? 410 : 409, gone ? "destroyed" : "disabled",
+				"key %s is %s", k.name, k.state);
 		goto out;
 	}
 	uint8_t tc = type_code(k.type);

@@ -995,6 +995,7 @@ static const struct ppml_http_route ROUTES[] = {
 	{"GET", "/v1/keys", 0, "admin", svc_h_key_list},
 	{"POST", "/v1/keys/{}/rotate", SMALL_BODY, "admin", svc_h_key_rotate},
 	{"POST", "/v1/keys/{}/disable", SMALL_BODY, "admin", svc_h_key_disable},
+	{"POST", "/v1/keys/{}/destroy", SMALL_BODY, "admin", svc_h_key_destroy},
 	{"POST", "/v1/keys/{}/unwrap", 4096, "admin", svc_h_key_unwrap},
 	{"POST", "/v1/keys/{}/datakey", SMALL_BODY, "encrypt:{}", svc_h_key_datakey},
 	{"POST", "/v1/keys/{}/release", ATTEST_BODY, NULL, svc_h_key_release},

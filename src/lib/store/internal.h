@@ -58,6 +58,7 @@ struct ppml_store_ops {
 				     struct ppml_err *err);
 	ppml_status (*key_list)(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
 				struct ppml_err *err);
+	ppml_status (*key_destroy)(struct ppml_store *s, const char *name, struct ppml_err *err);
 
 	ppml_status (*audit_append)(struct ppml_store *s, const char *kind, const json_t *body,
 				    int64_t now, uint64_t *seq, uint8_t hash[32],

@@ -977,6 +977,44 @@ static ppml_status pg_key_set_state(struct ppml_store *b, const char *name, cons
 	return rc;
 }
 
+static ppml_status pg_key_destroy(struct ppml_store *b, const char *name, struct ppml_err *err)
+{
+	struct lease l;
+	PGresult *r = NULL;
+	ppml_status rc = lend(pg(b), &l, err);
+	if (rc != PPML_OK)
+		return rc;
+	const char *p[] = {name};
+	if ((rc = begin(&l, err)) != PPML_OK)
+		goto out;
+	r = run(&l, false,
+		"UPDATE keys SET state = 'destroyed' WHERE name = $1 AND state <> 'destroyed'", 1, p,
+		NULL, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = dberr(&l, r, err, "key destroy");
+		goto out;
+	}
+	if (!strcmp(PQcmdTuples(r), "0")) {
+		PQclear(r);
+		r = run(&l, false, "SELECT 1 FROM keys WHERE name = $1", 1, p, NULL, NULL);
+		bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		rc = exists ? ppml_err_set(err, PPML_E_EXISTS, "key %s is already destroyed", name)
+			    : ppml_err_set(err, PPML_E_NOTFOUND, "key %s does not exist", name);
+		goto out;
+	}
+	PQclear(r);
+	r = run(&l, false, "DELETE FROM key_versions WHERE name = $1", 1, p, NULL, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = dberr(&l, r, err, "key destroy");
+		goto out;
+	}
+	rc = commit(&l, err);
+out:
+	PQclear(r);
+	give_back(&l);
+	return rc;
+}
+
 static ppml_status pg_key_list(struct ppml_store *b, struct ppml_key_rec **out, size_t *n,
 			       struct ppml_err *err)
 {
@@ -1213,6 +1251,7 @@ static const struct ppml_store_ops PG_OPS = {
 	.key_version = pg_key_version,
 	.key_add_version = pg_key_add_version,
 	.key_set_state = pg_key_set_state,
+	.key_destroy = pg_key_destroy,
 	.key_list = pg_key_list,
 	.audit_append = pg_audit_append,
 	.audit_head = pg_audit_head,

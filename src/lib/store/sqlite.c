@@ -138,6 +138,7 @@ ppml_status store_sqlite_open(const char *path, struct ppml_store **out, struct 
 	if ((rc = exec(s, "PRAGMA journal_mode=WAL", err)) != PPML_OK ||
 	    (rc = exec(s, "PRAGMA synchronous=FULL", err)) != PPML_OK ||
 	    (rc = exec(s, "PRAGMA foreign_keys=ON", err)) != PPML_OK ||
+	    (rc = exec(s, "PRAGMA secure_delete=ON", err)) != PPML_OK ||
 	    (rc = migrate(s, err)) != PPML_OK) {
 		ppml_err_prefix(err, "%s: ", path);
 		sq_close(&s->base);
@@ -594,6 +595,50 @@ static ppml_status sq_key_set_state(struct ppml_store *b, const char *name, cons
 	return rc;
 }
 
+static ppml_status sq_key_destroy(struct ppml_store *b, const char *name, struct ppml_err *err)
+{
+	struct sq_store *s = sq(b);
+	ppml_status rc;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != PPML_OK)
+		goto out;
+	st = prep(s, "UPDATE keys SET state = 'destroyed' WHERE name = ? AND state != 'destroyed'");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "key destroy");
+		goto rollback;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		sqlite3_finalize(st);
+		st = prep(s, "SELECT 1 FROM keys WHERE name = ?");
+		bool exists = st && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+			      sqlite3_step(st) == SQLITE_ROW;
+		rc = exists ? ppml_err_set(err, PPML_E_EXISTS, "key %s is already destroyed", name)
+			    : ppml_err_set(err, PPML_E_NOTFOUND, "key %s does not exist", name);
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	st = prep(s, "DELETE FROM key_versions WHERE name = ?");
+	if (!st || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		rc = dberr(s, err, "key destroy");
+		goto rollback;
+	}
+	if ((rc = exec(s, "COMMIT", err)) != PPML_OK)
+		goto rollback;
+	/* The WAL still holds earlier images of the erased pages: move the
+	 * overwritten pages into the database and empty the WAL. */
+	exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+	goto out;
+rollback:
+	exec(s, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static ppml_status sq_key_list(struct ppml_store *b, struct ppml_key_rec **out, size_t *n,
 			       struct ppml_err *err)
 {
@@ -808,6 +853,7 @@ static const struct ppml_store_ops SQLITE_OPS = {
 	.key_version = sq_key_version,
 	.key_add_version = sq_key_add_version,
 	.key_set_state = sq_key_set_state,
+	.key_destroy = sq_key_destroy,
 	.key_list = sq_key_list,
 	.audit_append = sq_audit_append,
 	.audit_head = sq_audit_head,

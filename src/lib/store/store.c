@@ -155,6 +155,11 @@ ppml_status ppml_store_key_set_state(struct ppml_store *s, const char *name, con
 	return s->ops->key_set_state(s, name, state, err);
 }
 
+ppml_status ppml_store_key_destroy(struct ppml_store *s, const char *name, struct ppml_err *err)
+{
+	return s->ops->key_destroy(s, name, err);
+}
+
 ppml_status ppml_store_key_list(struct ppml_store *s, struct ppml_key_rec **out, size_t *n,
 				struct ppml_err *err)
 {
