@@ -6,7 +6,7 @@
  *   serve-load --pki DIR --url URL [--url URL2] --jobs N --threads T
  *              --policy NAME [--release-key KEY --wrapped-datakey B64]
  *              [--policy-writes-every K --credential-file F --policy-body F]
- *              --acked FILE
+ *              --acked FILE [--lb yes]
  *
  * Job i: every K-th a PUT /v1/policies/load-i; otherwise, alternately when
  * a key is given, an attestation or a key release.  The nonce comes from
@@ -16,7 +16,9 @@
  * the start (a new nonce) on the live ones, as is a 503.  Every
  * acknowledged job is one line in FILE: "attest SHA256-OF-QUOTE",
  * "release SHA256-OF-QUOTE" or "policy NAME VERSION".  Prints one summary
- * line; exits 1 when a job failed after its retries.
+ * line; exits 1 when a job failed after its retries.  With --lb yes the
+ * one URL is a load balancer in front of the replicas: a connection error
+ * is retried on it (the balancer skips a dead replica), never marks it dead.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,7 +42,7 @@ static struct ppml_simpki *pki;
 static pthread_mutex_t pki_lock = PTHREAD_MUTEX_INITIALIZER, out_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *urls[MAX_URLS], *policy, *release_key, *wdk;
 static char *bearer, *policy_body;
-static int n_urls, jobs, every;
+static int n_urls, jobs, every, lb;
 static atomic_int next_job, alive[MAX_URLS], served[MAX_URLS], retries, failed, acked[3];
 static uint8_t epk[65];
 static char epk_b64[89];
@@ -82,6 +84,12 @@ static long call(CURL *c, const char *method, const char *url, const char *path,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* Behind a balancer, one connection per request: the balancer spreads
+	 * requests, not connections, and libcurl never silently resends a
+	 * request on a kept-alive connection that died with the replica (the
+	 * resent request would meet its nonce already consumed). */
+	if (lb)
+		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	if (admin && (h = curl_slist_append(NULL, bearer)))
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	CURLcode rc = curl_easy_perform(c);
@@ -90,6 +98,14 @@ static long call(CURL *c, const char *method, const char *url, const char *path,
 		return -1;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	return code;
+}
+
+/* A connection error: that replica is gone (not a load balancer: it is
+ * not the replica that failed). */
+static void mark_dead(int u)
+{
+	if (!lb)
+		atomic_store(&alive[u], 0);
 }
 
 /* The k-th live replica from `from` on; -1 when none is left. */
@@ -122,7 +138,7 @@ static int attempt(CURL *c, int job, int t, struct buf *b)
 		snprintf(path, sizeof(path), "/v1/policies/load-%d", job);
 		long code = call(c, "PUT", urls[a], path, policy_body, true, b);
 		if (code < 0)
-			atomic_store(&alive[a], 0);
+			mark_dead(a);
 		if (code < 0 || code == 503)
 			return -1;
 		if (code != 201)
@@ -139,7 +155,7 @@ static int attempt(CURL *c, int job, int t, struct buf *b)
 	bool rel = release_key && job % 2;
 	long code = call(c, "POST", urls[a], "/v1/attest/nonce", "", false, b);
 	if (code < 0)
-		atomic_store(&alive[a], 0);
+		mark_dead(a);
 	if (code != 200)
 		return code < 0 || code == 503 ? -1 : 0;
 	json_t *j = json_loads(b->d, 0, NULL);
@@ -184,7 +200,7 @@ static int attempt(CURL *c, int job, int t, struct buf *b)
 	code = z < 0 ? -1 : call(c, "POST", urls[z], path, body, false, b);
 	free(body);
 	if (z >= 0 && code < 0)
-		atomic_store(&alive[z], 0);
+		mark_dead(z);
 	if (code < 0 || code == 503)
 		return -1;
 	j = json_loads(b->d, 0, NULL);
@@ -265,6 +281,8 @@ int main(int argc, char **argv)
 			body_path = v;
 		else if (!strcmp(k, "--acked"))
 			acked_path = v;
+		else if (!strcmp(k, "--lb"))
+			lb = !strcmp(v, "yes");
 		else {
 			fprintf(stderr, "serve-load: unknown option %s\n", k);
 			return 2;
