@@ -270,6 +270,24 @@ static ppml_status rows_ok(const PGresult *r, struct ppml_err *err, const char *
 		       : PPML_OK;
 }
 
+/* A bounded list query (no parameters): its status and row cap checked, and
+ * *out allocated for its rows (elem bytes each; none when empty).  Returns
+ * the result for the caller to read and PQclear, with *rc set. */
+static PGresult *list_query(struct lease *l, const char *sql, const char *what, size_t elem,
+			    void **out, int *rows, ppml_status *rc, struct ppml_err *err)
+{
+	PGresult *r = run(l, true, sql, 0, NULL, NULL, NULL);
+	*rows = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		*rc = dberr(l, r, err, what);
+	else if ((*rc = rows_ok(r, err, what)) == PPML_OK && PQntuples(r) > 0 &&
+		 !(*out = calloc((size_t)PQntuples(r), elem)))
+		*rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	else if (*rc == PPML_OK)
+		*rows = PQntuples(r);
+	return r;
+}
+
 static int64_t i64(const PGresult *r, int row, int col)
 {
 	return strtoll(PQgetvalue(r, row, col), NULL, 10);
@@ -623,23 +641,13 @@ static ppml_status pg_policy_list(struct ppml_store *b, struct ppml_policy_rec *
 	if (rc != PPML_OK)
 		return rc;
 	/* COLLATE "C": byte order, as SQLite sorts. */
-	PGresult *r = run(&l, true,
-			  "SELECT name, version, body, sha256, created_at FROM policies p WHERE "
-			  "version = (SELECT MAX(version) FROM policies p2 WHERE p2.name = p.name) "
-			  "AND NOT deleted ORDER BY name COLLATE \"C\"" LIST_LIMIT,
-			  0, NULL, NULL, NULL);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = dberr(&l, r, err, "policy list");
-		goto out;
-	}
-	if ((rc = rows_ok(r, err, "policies")) != PPML_OK)
-		goto out;
-	int rows = PQntuples(r);
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out)))) {
-		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (int i = 0; i < rows; i++) {
+	int rows;
+	PGresult *r = list_query(&l,
+				 "SELECT name, version, body, sha256, created_at FROM policies p "
+				 "WHERE version = (SELECT MAX(version) FROM policies p2 WHERE p2.name "
+				 "= p.name) AND NOT deleted ORDER BY name COLLATE \"C\"" LIST_LIMIT,
+				 "policies", sizeof(**out), (void **)out, &rows, &rc, err);
+	for (int i = 0; rc == PPML_OK && i < rows; i++) {
 		if (!row_policy(r, i, &(*out)[i])) {
 			rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
 			goto out;
@@ -1024,24 +1032,13 @@ static ppml_status pg_key_list(struct ppml_store *b, struct ppml_key_rec **out, 
 	ppml_status rc = lend(pg(b), &l, err);
 	if (rc != PPML_OK)
 		return rc;
-	PGresult *r = run(&l, true,
-			  "SELECT name, type, state, release_policy, version, created_at FROM keys "
-			  "ORDER BY name COLLATE \"C\"" LIST_LIMIT,
-			  0, NULL, NULL, NULL);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = dberr(&l, r, err, "key list");
-		goto out;
-	}
-	if ((rc = rows_ok(r, err, "keys")) != PPML_OK)
-		goto out;
-	int rows = PQntuples(r);
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out)))) {
-		rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-		goto out;
-	}
+	int rows;
+	PGresult *r = list_query(&l,
+				 "SELECT name, type, state, release_policy, version, created_at FROM "
+				 "keys ORDER BY name COLLATE \"C\"" LIST_LIMIT,
+				 "keys", sizeof(**out), (void **)out, &rows, &rc, err);
 	for (int i = 0; i < rows; i++)
 		row_key(r, i, &(*out)[(*n)++]);
-out:
 	PQclear(r);
 	give_back(&l);
 	return rc;
