@@ -104,6 +104,6 @@
 #define PPML_STORE_MAX_URL             8192u  /* --db: "sqlite:" and a path, or a libpq URI */
 #define PPML_STORE_PG_POOL             8u     /* PostgreSQL connections per process */
 #define PPML_STORE_PG_WAIT_S           30     /* longest wait for a free connection */
-#define PPML_STORE_PG_MAX_ROWS         100000 /* rows one list (policies, keys, checkpoints) returns */
+#define PPML_STORE_MAX_ROWS         100000 /* rows one list (policies, keys, checkpoints) returns */
 
 #endif

@@ -258,15 +258,15 @@ static ppml_status commit(struct lease *l, struct ppml_err *err)
 }
 
 /* Lists are bounded: the queries ask for one row more than
- * PPML_STORE_PG_MAX_ROWS, and getting it is an error, not a silent cut. */
+ * PPML_STORE_MAX_ROWS, and getting it is an error, not a silent cut. */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define LIST_LIMIT " LIMIT " STR(PPML_STORE_PG_MAX_ROWS) " + 1"
+#define LIST_LIMIT " LIMIT " STR(PPML_STORE_MAX_ROWS) " + 1"
 static ppml_status rows_ok(const PGresult *r, struct ppml_err *err, const char *what)
 {
-	return PQntuples(r) > PPML_STORE_PG_MAX_ROWS
+	return PQntuples(r) > PPML_STORE_MAX_ROWS
 		       ? ppml_err_set(err, PPML_E_LIMIT, "database: more than %d %s",
-				      PPML_STORE_PG_MAX_ROWS, what)
+				      PPML_STORE_MAX_ROWS, what)
 		       : PPML_OK;
 }
 

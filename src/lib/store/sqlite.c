@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "ppml/limits.h"
 #include "ppml/store.h"
 
 struct sq_store {
@@ -145,6 +146,26 @@ ppml_status store_sqlite_open(const char *path, struct ppml_store **out, struct 
 		return rc;
 	}
 	*out = &s->base;
+	return PPML_OK;
+}
+
+/* Room for one more row of a list at (*arr)[n]: grows the array, and
+ * refuses past PPML_STORE_MAX_ROWS (an error, not a silent cut), as the
+ * PostgreSQL store does. */
+static ppml_status grow(void **arr, size_t *cap, size_t n, size_t elem, const char *what,
+			struct ppml_err *err)
+{
+	if (n >= PPML_STORE_MAX_ROWS)
+		return ppml_err_set(err, PPML_E_LIMIT, "database: more than %d %s",
+				    PPML_STORE_MAX_ROWS, what);
+	if (n < *cap)
+		return PPML_OK;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*arr, nc * elem);
+	if (!nv)
+		return ppml_err_set(err, PPML_E_NOMEM, "out of memory");
+	*arr = nv;
+	*cap = nc;
 	return PPML_OK;
 }
 
@@ -284,15 +305,8 @@ static ppml_status sq_policy_list(struct ppml_store *b, struct ppml_policy_rec *
 	}
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ppml_policy_rec *nv = realloc(*out, cap * sizeof(**out));
-			if (!nv) {
-				rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-				goto out;
-			}
-			*out = nv;
-		}
+		if ((rc = grow((void **)out, &cap, *n, sizeof(**out), "policies", err)) != PPML_OK)
+			goto out;
 		memset(&(*out)[*n], 0, sizeof(**out));
 		row_policy(st, &(*out)[(*n)++]);
 	}
@@ -301,6 +315,13 @@ static ppml_status sq_policy_list(struct ppml_store *b, struct ppml_policy_rec *
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
+	if (rc != PPML_OK) {
+		for (size_t i = 0; i < *n; i++)
+			ppml_policy_rec_cleanup(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -652,15 +673,8 @@ static ppml_status sq_key_list(struct ppml_store *b, struct ppml_key_rec **out, 
 				   "FROM keys ORDER BY name");
 	int r = SQLITE_ERROR;
 	while (st && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ppml_key_rec *nv = realloc(*out, cap * sizeof(**out));
-			if (!nv) {
-				rc = ppml_err_set(err, PPML_E_NOMEM, "out of memory");
-				goto out;
-			}
-			*out = nv;
-		}
+		if ((rc = grow((void **)out, &cap, *n, sizeof(**out), "keys", err)) != PPML_OK)
+			goto out;
 		row_key(st, &(*out)[(*n)++]);
 	}
 	if (r != SQLITE_DONE)
@@ -668,6 +682,11 @@ static ppml_status sq_key_list(struct ppml_store *b, struct ppml_key_rec **out, 
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
+	if (rc != PPML_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -817,7 +836,13 @@ static ppml_status sq_checkpoints(struct ppml_store *b, json_t **out, struct ppm
 	sqlite3_stmt *st = prep(s, "SELECT seq, hash, time, kid, signature FROM checkpoints ORDER "
 				   "BY rowid");
 	int r = SQLITE_ERROR;
-	while (st && (r = sqlite3_step(st)) == SQLITE_ROW)
+	while (st && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(a) >= PPML_STORE_MAX_ROWS) {
+			rc = ppml_err_set(err, PPML_E_LIMIT, "database: more than %d checkpoints",
+					  PPML_STORE_MAX_ROWS);
+			r = SQLITE_DONE;
+			break;
+		}
 		json_array_append_new(
 			a, store_checkpoint_json((uint64_t)sqlite3_column_int64(st, 0),
 						 sqlite3_column_blob(st, 1),
@@ -825,6 +850,7 @@ static ppml_status sq_checkpoints(struct ppml_store *b, json_t **out, struct ppm
 						 sqlite3_column_int64(st, 2),
 						 (const char *)sqlite3_column_text(st, 3),
 						 (const char *)sqlite3_column_text(st, 4)));
+	}
 	if (r != SQLITE_DONE)
 		rc = dberr(s, err, "checkpoints");
 	sqlite3_finalize(st);
