@@ -61,7 +61,12 @@ void ppml_attest_result_cleanup(struct ppml_attest_result *r);
 /* Gets a nonce, binds it (and the runtime data) into REPORTDATA
  * ("ppml-attest-v1"), gets a quote from the quote source above, and posts
  * it.  PPML_OK with accepted false when the service refused (the response
- * says why); an error status when no verdict was obtained. */
+ * says why); an error status when no verdict was obtained.  Up to 3 tries,
+ * each from a fresh nonce and quote, 0.25 s and 0.5 s apart, when no answer
+ * came, the service said 502/503/504 (a replica behind a balancer went
+ * away), or the only failed check was the nonce (the transport re-sent a
+ * request a dying replica had already processed).  Any other refusal is
+ * final.  The same holds for ppml_client_release. */
 ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
 			       struct ppml_err *err) PPML_WARN_UNUSED;
 

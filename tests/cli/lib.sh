@@ -189,6 +189,20 @@ serve() {
 	eval "URL_$name=http://127.0.0.1:$(cat "$TMP/$name.port")"
 }
 
+# flaky_proxy MODE UPSTREAM: tests/tools/flaky-proxy.py in front of UPSTREAM
+# (MODE 503 or resend: the first attest or release POST fails that way);
+# sets FLAKY_URL and FLAKY_LOG (one "METHOD PATH STATUS" line a request).
+# stop_services stops it.
+flaky_proxy() {
+	FLAKY_LOG=$TMP/flaky-$1.log
+	rm -f "$TMP/flaky.port" "$FLAKY_LOG"
+	python3 "$PPML_ROOT/tests/tools/flaky-proxy.py" "$1" "$2" "$TMP/flaky.port" "$FLAKY_LOG" 2>>"$TMP/flaky.err" &
+	SVC_PIDS="$SVC_PIDS $!"
+	for _ in $(seq 1 100); do [ -s "$TMP/flaky.port" ] && break; sleep 0.05; done
+	[ -s "$TMP/flaky.port" ] || return 1
+	FLAKY_URL=http://127.0.0.1:$(cat "$TMP/flaky.port")
+}
+
 # sign_in DIR INPUT [extra args]: ppml sign in DIR (a vector copy) with the vector's pinned date.
 sign_in() {
 	local d=$1 in=$2 date; shift 2

@@ -126,3 +126,30 @@ one_quote
 	[ "$(stat -c %s "$G/keys/model")" = 16 ] || bad="$bad gramine-key(rc=$rc $(cat "$TMP/err"))"
 wait $QPID 2>/dev/null
 if [ -z "$bad" ]; then pass $t; else fail $t "$bad"; fi
+
+# `ppml attest` starts again with a fresh nonce and quote when its attest
+# gets no verdict (503) or is refused on its nonce alone (a request the
+# transport re-sent after the first replica processed it); any other
+# refusal is final.  Through tests/tools/flaky-proxy.py.
+for mode in 503 resend; do
+	t=attest_retried_after_$mode
+	flaky_proxy $mode "$URL_sim" || { fail $t "proxy did not start: $(cat "$TMP/flaky.err")"; continue; }
+	run_app "$FLAKY_URL" dev; rc=$?
+	codes=$(grep ' /v1/attest ' "$FLAKY_LOG" | cut -d' ' -f3 | tr '\n' ' ')
+	want=$([ $mode = 503 ] && echo "503 200 " || echo "403 200 ")
+	if [ $rc = 0 ] && [ "$codes" = "$want" ] && [ "$(grep -c '/v1/attest/nonce 200' "$FLAKY_LOG")" = 2 ] &&
+		"$PPML" token verify @"$TMP/token" --jwks "$URL_sim/.well-known/jwks.json" --aud relying-party --allow-simulated >/dev/null 2>&1; then
+		pass "$t: attest answers $codes"
+	else
+		fail $t "rc=$rc codes=$codes $(tail -2 "$TMP/run.err")"
+	fi
+	kill "${SVC_PIDS##* }" 2>/dev/null
+done
+t=attest_policy_refusal_not_retried
+flaky_proxy 503 "$URL_prod" || fail $t "proxy"
+: >"$FLAKY_LOG"
+curl -s -X POST "$FLAKY_URL/v1/attest" -d '{}' >/dev/null   # spends the one 503
+: >"$FLAKY_LOG"
+run_app "$FLAKY_URL" dev; rc=$?
+codes=$(grep ' /v1/attest ' "$FLAKY_LOG" | cut -d' ' -f3 | tr '\n' ' ')
+[ $rc = 1 ] && [ "$codes" = "403 " ] && pass $t || fail $t "rc=$rc codes=$codes"

@@ -128,6 +128,29 @@ release() {
 }
 rfailed() { jq -r '[.checks | to_entries[] | select(.value == "fail") | .key] | join(",")' "$TMP/rel.json"; }
 
+# The client starts again with a fresh nonce (and key pair and quote) when a
+# release gets no verdict (503: the replica behind the balancer went away) or
+# is refused on its nonce alone (the transport re-sent a request the first
+# replica had already processed).  Through tests/tools/flaky-proxy.py.
+for mode in 503 resend; do
+	t=keys_release_retried_after_$mode
+	rm -f "$TMP/released.bin" "$TMP/decrypted.bin"
+	flaky_proxy $mode "$U" || { fail $t "proxy did not start: $(cat "$TMP/flaky.err")"; continue; }
+	(cd "$A" && PPML="$PPML" SERVICE="$FLAKY_URL" OUT_DIR="$TMP" "$PPML" run --sim --manifest app.manifest.sgx \
+		--sigfile app.sig --libpal libpal.so --sim-dir "$TMP/pki" >/dev/null 2>"$TMP/run.err"); rc=$?
+	first=$(grep -m1 '/release ' "$FLAKY_LOG" | cut -d' ' -f3)
+	second=$(grep '/release ' "$FLAKY_LOG" | sed -n 2p | cut -d' ' -f3)
+	nonces=$(grep -c '/v1/attest/nonce 200' "$FLAKY_LOG")
+	want=$([ $mode = 503 ] && echo 503 || echo 403)
+	if [ $rc = 0 ] && cmp -s "$TMP/data.bin" "$TMP/released.bin" && cmp -s "$TMP/data.bin" "$TMP/decrypted.bin" &&
+		[ "$first" = "$want" ] && [ "$second" = 200 ] && [ "$nonces" -ge 5 ]; then
+		pass "$t: first release $first, then 200 with a fresh nonce"
+	else
+		fail $t "rc=$rc first=$first second=$second nonces=$nonces $(tail -2 "$TMP/run.err")"
+	fi
+	kill "${SVC_PIDS##* }" 2>/dev/null
+done
+
 t=keys_release_good_quote_opens_with_enclave_key
 release data "$WDK" ppml-release-v1
 if [ "$(cat "$TMP/st")" = 200 ] && [ "$(jq -r .result "$TMP/rel.json")" = released ] &&

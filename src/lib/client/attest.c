@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -32,7 +33,8 @@ char *client_b64(const uint8_t *p, size_t n)
 }
 
 ppml_status client_nonce(const struct ppml_attest_opts *o, char base[2049], uint8_t nonce[64],
-			 size_t *nonce_len, char nonce_b64[101], struct ppml_err *err)
+			 size_t *nonce_len, char nonce_b64[101], long *status,
+			 struct ppml_err *err)
 {
 	struct ppml_httpc_opts ho = {.cacert = o->cacert};
 	struct ppml_httpc_resp r = {0};
@@ -46,9 +48,11 @@ ppml_status client_nonce(const struct ppml_attest_opts *o, char base[2049], uint
 		ul--;
 	snprintf(base, 2049, "%.*s", (int)ul, o->service);
 	snprintf(url, sizeof(url), "%s/v1/attest/nonce", base);
+	*status = 0;
 	if ((rc = ppml_httpc_request("POST", url, "application/json", "{}", 2, &ho, &r, err)) !=
 	    PPML_OK)
 		return rc;
+	*status = r.status;
 	json_t *j = r.status == 200 ? json_loadb((const char *)r.body, r.len, 0, NULL) : NULL;
 	const char *ns = json_string_value(json_object_get(j, "nonce"));
 	size_t sl = ns ? strlen(ns) : 0;
@@ -71,8 +75,36 @@ ppml_status client_nonce(const struct ppml_attest_opts *o, char base[2049], uint
 	return rc;
 }
 
-ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
-			       struct ppml_err *err)
+bool client_retry(ppml_status rc, long status, const json_t *answer, int tries_done)
+{
+	bool again = false;
+	if (tries_done >= CLIENT_TRIES)
+		return false;
+	if (rc != PPML_OK && (status == 0 || status == 502 || status == 503 || status == 504))
+		again = true;
+	if (answer && status == 403) {
+		/* Refused on the nonce alone: every other check passed (or was skipped). */
+		const char *k;
+		json_t *v;
+		bool nonce_failed = false, other_failed = false;
+		json_object_foreach(json_object_get(answer, "checks"), k, v) {
+			bool fail = !strcmp(json_string_value(v) ? json_string_value(v) : "", "fail");
+			if (!strcmp(k, "nonce"))
+				nonce_failed = fail;
+			else
+				other_failed |= fail;
+		}
+		again = nonce_failed && !other_failed;
+	}
+	if (again) {
+		struct timespec t = {0, 250000000L * tries_done};
+		nanosleep(&t, NULL);
+	}
+	return again;
+}
+
+static ppml_status attest_once(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
+			       long *status, struct ppml_err *err)
 {
 	struct ppml_httpc_opts ho = {.cacert = o->cacert};
 	struct ppml_httpc_resp r = {0};
@@ -87,8 +119,9 @@ ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_att
 	if (!o->policy)
 		return ppml_err_set(err, PPML_E_INPUT, "attest: a policy name is needed");
 	char base[2049], ns[101];
-	if ((rc = client_nonce(o, base, nonce, &nl, ns, err)) != PPML_OK)
+	if ((rc = client_nonce(o, base, nonce, &nl, ns, status, err)) != PPML_OK)
 		return rc;
+	*status = 0;
 	ppml_report_data_binding(PPML_BIND_ATTEST, nonce, nl, o->runtime_data, o->runtime_data_len,
 				 rd);
 	if ((rc = ppml_client_get_quote(o->dev_root, rd, &quote, &ql, &out->source, err)) != PPML_OK)
@@ -109,6 +142,7 @@ ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_att
 	if ((rc = ppml_httpc_request("POST", url, "application/json", body, strlen(body), &ho, &r,
 				     err)) != PPML_OK)
 		goto out;
+	*status = r.status;
 	json_decref(j);
 	j = json_loadb((const char *)r.body, r.len, 0, NULL);
 	const char *result = json_string_value(json_object_get(j, "result"));
@@ -138,4 +172,17 @@ out:
 	free(rdb);
 	free(quote);
 	return rc;
+}
+
+ppml_status ppml_client_attest(const struct ppml_attest_opts *o, struct ppml_attest_result *out,
+			       struct ppml_err *err)
+{
+	for (int tries = 1;; tries++) {
+		long status = 0;
+		ppml_status rc = attest_once(o, out, &status, err);
+		if (!client_retry(rc, status, rc == PPML_OK && !out->accepted ? out->response : NULL,
+				  tries))
+			return rc;
+		ppml_attest_result_cleanup(out);
+	}
 }

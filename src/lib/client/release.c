@@ -42,9 +42,10 @@ static bool unb64(json_t *o, const char *k, uint8_t *out, size_t max, size_t *le
 	return true;
 }
 
-ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *key_name,
+static ppml_status release_once(const struct ppml_attest_opts *o, const char *key_name,
 				const uint8_t *wrapped, size_t wrapped_len, uint8_t dk[32],
-				size_t *dk_len, json_t **response, struct ppml_err *err)
+				size_t *dk_len, json_t **response, long *status,
+				struct ppml_err *err)
 {
 	struct ppml_httpc_opts ho = {.cacert = o->cacert};
 	struct ppml_httpc_resp r = {0};
@@ -66,8 +67,9 @@ ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *ke
 		return ppml_err_set(err, PPML_E_INPUT, "release: the wrapped key belongs to %s, not %s",
 				    w.name, key_name);
 	char base[2049], ns[101];
-	if ((rc = client_nonce(o, base, nonce, &nl, ns, err)) != PPML_OK)
+	if ((rc = client_nonce(o, base, nonce, &nl, ns, status, err)) != PPML_OK)
 		return rc;
+	*status = 0;
 	/* A key pair for this request alone. */
 	if (!(eph = ppml_ec_generate()) || !ppml_ec_to_raw(eph, epk + 1)) {
 		rc = ppml_err_set(err, PPML_E_CRYPTO, "release: key generation");
@@ -91,6 +93,7 @@ ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *ke
 	if ((rc = ppml_httpc_request("POST", url, "application/json", body, strlen(body), &ho, &r,
 				     err)) != PPML_OK)
 		goto out;
+	*status = r.status;
 	json_decref(j);
 	j = json_loadb((const char *)r.body, r.len, 0, NULL);
 	const char *result = json_string_value(json_object_get(j, "result"));
@@ -134,4 +137,24 @@ out:
 	free(eb);
 	free(quote);
 	return rc;
+}
+
+ppml_status ppml_client_release(const struct ppml_attest_opts *o, const char *key_name,
+				const uint8_t *wrapped, size_t wrapped_len, uint8_t dk[32],
+				size_t *dk_len, json_t **response, struct ppml_err *err)
+{
+	for (int tries = 1;; tries++) {
+		long status = 0;
+		json_t *answer = NULL;
+		ppml_status rc = release_once(o, key_name, wrapped, wrapped_len, dk, dk_len, &answer,
+					      &status, err);
+		if (!client_retry(rc, status, rc == PPML_E_REFUSED ? answer : NULL, tries)) {
+			if (response)
+				*response = answer;
+			else
+				json_decref(answer);
+			return rc;
+		}
+		json_decref(answer);
+	}
 }
