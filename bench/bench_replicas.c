@@ -8,18 +8,21 @@
  * against SQLite, two replicas against one.
  *
  * usage: bench_replicas CLIENTS POSTGRESQL_URL
- * (bench/run starts a throwaway PostgreSQL for it.)  The replicas run in
- * this process, each with its own HTTP server, threads and connection
- * pool; clients, replicas and PostgreSQL share this machine's cores, so on
- * a small machine a second replica adds little: the ratio says how much.
+ * (bench/run starts a throwaway PostgreSQL for it.)  Each replica is a
+ * process of its own (forked before any thread starts), with its own HTTP
+ * server, threads and connection pool, as replicas are deployed; clients,
+ * replicas and PostgreSQL share this machine's cores, so on a small machine
+ * a second replica adds little: the ratio says how much.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -191,6 +194,54 @@ static bool pg_schema(const char *base, const char *name, char *url, size_t cap)
 
 /* Starts `replicas` services on db (state in dir/NAME), runs the clients,
  * stops them. */
+static volatile sig_atomic_t stop_child;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_child = 1;
+}
+
+/* Forks a replica: the child starts the service, sends its port up the
+ * pipe and serves until SIGTERM.  Returns the child's pid (0 on failure)
+ * and its port. */
+static pid_t start_replica(const struct ppml_serve_config *cfg, unsigned *port)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		return 0;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct ppml_service *svc = NULL;
+		struct ppml_err err = {0};
+		unsigned p = 0;
+		close(fd[0]);
+		signal(SIGTERM, on_term);
+		if (ppml_serve_start(cfg, &svc, &err) == PPML_OK)
+			p = ppml_serve_port(svc);
+		else
+			fprintf(stderr, "bench_replicas: replica: %s\n", err.msg);
+		if (write(fd[1], &p, sizeof(p)) != (ssize_t)sizeof(p) || !p)
+			_exit(1);
+		close(fd[1]);
+		while (!stop_child) {
+			ppml_serve_tick(svc);
+			usleep(100000);
+		}
+		ppml_serve_stop(svc);
+		_exit(0);
+	}
+	close(fd[1]);
+	bool ok = pid > 0 && read(fd[0], port, sizeof(*port)) == (ssize_t)sizeof(*port) && *port;
+	close(fd[0]);
+	if (!ok && pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	return ok ? pid : 0;
+}
+
 static bool run(const char *dir, const char *name, const char *db, int replicas, int clients,
 		const char *coll, const char *root, struct result *res)
 {
@@ -198,7 +249,7 @@ static bool run(const char *dir, const char *name, const char *db, int replicas,
 	struct ppml_err err = {0};
 	struct ppml_policy *p = NULL;
 	struct ppml_store *s = NULL;
-	struct ppml_service *svc[MAX_REPLICAS] = {NULL};
+	pid_t kids[MAX_REPLICAS] = {0};
 	uint32_t v;
 	bool ok = false;
 	snprintf(state, sizeof(state), "%s/%s", dir, name);
@@ -220,11 +271,12 @@ static bool run(const char *dir, const char *name, const char *db, int replicas,
 					.threads = SERVER_THREADS};
 	n_bases = replicas;
 	for (int i = 0; i < replicas; i++) {
-		if (ppml_serve_start(&cfg, &svc[i], &err) != PPML_OK) {
-			fprintf(stderr, "bench_replicas: %s: start: %s\n", name, err.msg);
+		unsigned port = 0;
+		if (!(kids[i] = start_replica(&cfg, &port))) {
+			fprintf(stderr, "bench_replicas: %s: replica %d did not start\n", name, i + 1);
 			goto out;
 		}
-		snprintf(bases[i], sizeof(bases[i]), "http://127.0.0.1:%u", ppml_serve_port(svc[i]));
+		snprintf(bases[i], sizeof(bases[i]), "http://127.0.0.1:%u", port);
 	}
 	pthread_t th[64];
 	struct worker w[64] = {0};
@@ -255,7 +307,10 @@ static bool run(const char *dir, const char *name, const char *db, int replicas,
 	ok = all != NULL;
 out:
 	for (int i = 0; i < MAX_REPLICAS; i++)
-		ppml_serve_stop(svc[i]);
+		if (kids[i] > 0) {
+			kill(kids[i], SIGTERM);
+			waitpid(kids[i], NULL, 0);
+		}
 	ppml_store_close(s);
 	ppml_policy_free(p);
 	free(canon);
