@@ -250,6 +250,44 @@ static void par_fail(struct par *p, ppml_status rc, const char *fmt, ...)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Reads one batch of the input at off; false (the failure recorded) when
+ * the read fails or the file ends early: it shrank while being `done`
+ * ("encrypted"), by `verb` ("encrypt"). */
+static bool par_read(struct par *p, uint8_t *in, size_t len, uint64_t off, const char *done,
+		     const char *verb)
+{
+	if (!len || pread_full(p->ifd, in, len, off))
+		return true;
+	if (errno)
+		par_fail(p, PPML_E_IO, "%s: read at offset %llu: %s", p->in_path,
+			 (unsigned long long)off, strerror(errno));
+	else
+		par_fail(p, PPML_E_IO, "%s: the file shrank while it was being %s (offset %llu); "
+			 "%s a file nobody is writing", p->in_path, done, (unsigned long long)off,
+			 verb);
+	return false;
+}
+
+/* Writes one batch of output at off, starts its writeback (the fsync at the
+ * end then waits only for what is left), and reports `done` more input
+ * bytes of `total` to the progress callback. */
+static bool par_write(struct par *p, const uint8_t *out, size_t olen, uint64_t off,
+		      uint64_t done, uint64_t total)
+{
+	if (olen && !pwrite_full(p->ofd, out, olen, off)) {
+		par_fail(p, PPML_E_IO, "%s: write: %s", p->out_path, strerror(errno));
+		return false;
+	}
+	sync_file_range(p->ofd, (off_t)off, (off_t)olen, SYNC_FILE_RANGE_WRITE);
+	if (p->progress) {
+		pthread_mutex_lock(&p->mu);
+		p->done += done;
+		p->progress(p->pctx, p->done, total);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return true;
+}
+
 static void *par_worker(void *arg)
 {
 	struct par *p = arg;
@@ -267,16 +305,8 @@ static void *par_worker(void *arg)
 		uint64_t count = p->nseg - first < ENC_BATCH ? p->nseg - first : ENC_BATCH;
 		uint64_t off = first * seg;
 		size_t len = (size_t)(p->total - off < count * seg ? p->total - off : count * seg);
-		if (len && !pread_full(p->ifd, in, len, off)) {
-			if (errno)
-				par_fail(p, PPML_E_IO, "%s: read at offset %llu: %s", p->in_path,
-					 (unsigned long long)off, strerror(errno));
-			else
-				par_fail(p, PPML_E_IO, "%s: the file shrank while it was being "
-					 "encrypted (offset %llu); encrypt a file nobody is writing",
-					 p->in_path, (unsigned long long)off);
+		if (!par_read(p, in, len, off, "encrypted", "encrypt"))
 			break;
-		}
 		size_t olen = 0;
 		for (uint64_t i = 0; i < count; i++) {
 			uint64_t idx = first + i;
@@ -291,19 +321,8 @@ static void *par_worker(void *arg)
 			}
 			olen += n + 16;
 		}
-		uint64_t ooff = p->hl + first * cseg;
-		if (!pwrite_full(p->ofd, out, olen, ooff)) {
-			par_fail(p, PPML_E_IO, "%s: write: %s", p->out_path, strerror(errno));
+		if (!par_write(p, out, olen, p->hl + first * cseg, len, p->total))
 			break;
-		}
-		/* Start writeback now; fsync later waits for what is left. */
-		sync_file_range(p->ofd, (off_t)ooff, (off_t)olen, SYNC_FILE_RANGE_WRITE);
-		if (p->progress) {
-			pthread_mutex_lock(&p->mu);
-			p->done += len;
-			p->progress(p->pctx, p->done, p->total);
-			pthread_mutex_unlock(&p->mu);
-		}
 	}
 out:
 	EVP_CIPHER_CTX_free(c);
@@ -345,19 +364,11 @@ static void *par_dec_worker(void *arg)
 		uint64_t count = p->nseg - first < ENC_BATCH ? p->nseg - first : ENC_BATCH;
 		uint64_t off = first * cseg;
 		size_t len = (size_t)(p->body - off < count * cseg ? p->body - off : count * cseg);
-		if (!pread_full(p->ifd, in, len, p->hl + off)) {
-			if (errno)
-				par_fail(p, PPML_E_IO, "%s: read at offset %llu: %s", p->in_path,
-					 (unsigned long long)(p->hl + off), strerror(errno));
-			else
-				par_fail(p, PPML_E_IO, "%s: the file shrank while it was being "
-					 "decrypted (offset %llu)", p->in_path,
-					 (unsigned long long)(p->hl + off));
+		if (!par_read(p, in, len, p->hl + off, "decrypted", "decrypt"))
 			break;
-		}
 		size_t olen = 0;
 		bool ok = true;
-		for (uint64_t i = 0; i < count && ok; i++) {
+		for (uint64_t i = 0; i < count; i++) {
 			uint64_t idx = first + i;
 			bool last = idx == p->final_idx;
 			size_t n = last ? (size_t)p->last_len : cseg;
@@ -372,19 +383,8 @@ static void *par_dec_worker(void *arg)
 			}
 			olen += n - 16;
 		}
-		if (!ok)
+		if (!ok || !par_write(p, out, olen, first * seg, len, p->body))
 			break;
-		if (olen && !pwrite_full(p->ofd, out, olen, first * seg)) {
-			par_fail(p, PPML_E_IO, "%s: write: %s", p->out_path, strerror(errno));
-			break;
-		}
-		sync_file_range(p->ofd, (off_t)(first * seg), (off_t)olen, SYNC_FILE_RANGE_WRITE);
-		if (p->progress) {
-			pthread_mutex_lock(&p->mu);
-			p->done += len;
-			p->progress(p->pctx, p->done, p->body);
-			pthread_mutex_unlock(&p->mu);
-		}
 	}
 out:
 	EVP_CIPHER_CTX_free(c);
