@@ -223,14 +223,13 @@ static ppml_status primary(struct ppml_service *s, const char *name, uint32_t ve
 	uint8_t *w = NULL;
 	size_t wl = 0;
 	struct ppml_key_rec k;
-	ppml_status rc = ppml_store_key_get(s->store, name, &k, err);
-	if (rc != PPML_OK)
-		return rc;
-	if (!strcmp(k.state, "destroyed"))
+	ppml_status rc = ppml_store_key_version(s->store, name, version, &w, &wl, err);
+	/* Destroying a key deletes its versions: say so rather than "not found". */
+	if (rc == PPML_E_NOTFOUND && ppml_store_key_get(s->store, name, &k, NULL) == PPML_OK &&
+	    !strcmp(k.state, "destroyed"))
 		return ppml_err_set(err, PPML_E_REFUSED,
 				    "key %s is destroyed: its versions were erased and nothing "
 				    "wrapped under it opens again", name);
-	rc = ppml_store_key_version(s->store, name, version, &w, &wl, err);
 	if (rc == PPML_OK && wl != WRAP_LEN)
 		rc = ppml_err_set(err, PPML_E_INPUT, "key %s v%u: stored key has the wrong size", name,
 				  version);
